@@ -1,0 +1,39 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
+import * as Ids from "../src/Ids.js"
+
+describe("Ids", () => {
+  it("brands UUIDs and rejects non-UUIDs", () => {
+    assert.isTrue(Either.isRight(Schema.decodeUnknownEither(Ids.EventId)("3f1c2a6e-8b4d-4c1e-9a7f-2d5b6c8e9f01")))
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Ids.CustomerId)("not-a-uuid")))
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Ids.ExternalCustomerId)("")))
+  })
+
+  it("keeps ids apart at compile time", () => {
+    const customer = Schema.decodeSync(Ids.CustomerId)("992fae2a-2a17-4b7a-8d9e-e287cf90131b")
+    const takesEvent = (id: Ids.EventId): string => id
+    // @ts-expect-error a CustomerId is not an EventId
+    takesEvent(customer)
+    const takesExternal = (id: Ids.ExternalId): string => id
+    // @ts-expect-error an ExternalCustomerId is not an ExternalId
+    takesExternal(Schema.decodeSync(Ids.ExternalCustomerId)("usr_1"))
+    // @ts-expect-error a plain string is not an OrganizationId
+    const org: Ids.OrganizationId = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+    assert.isString(org)
+  })
+
+  it("tells UUID v4 from other versions", () => {
+    assert.isTrue(Ids.isUuidV4("992fae2a-2a17-4b7a-8d9e-e287cf90131b"))
+    assert.isFalse(Ids.isUuidV4("992fae2a-2a17-1b7a-8d9e-e287cf90131b"))
+    assert.isFalse(Ids.isUuidV4(Ids.makeUuidV7()))
+  })
+
+  it("makes time-ordered UUID v7 ids", () => {
+    const a = Ids.makeUuidV7(1_700_000_000_000)
+    const b = Ids.makeUuidV7(1_700_000_000_001)
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.isTrue(a < b)
+    assert.strictEqual(parseInt(a.replace(/-/g, "").slice(0, 12), 16), 1_700_000_000_000)
+    assert.isTrue(Either.isRight(Schema.decodeUnknownEither(Ids.EventId)(a)))
+  })
+})
