@@ -94,6 +94,18 @@ export const readTarball = (tarball) => {
   return { files, manifest: JSON.parse(read("package.json").toString("utf8")), read }
 }
 
+/** Whether `version` satisfies a caret range `^x.y.z` (other ranges are not judged). */
+export const caretSatisfies = (range, version) => {
+  const m = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(range)
+  const v = /^(\d+)\.(\d+)\.(\d+)$/.exec(version)
+  if (m === null || v === null) return true
+  const [a, b, c] = m.slice(1).map(Number)
+  const [x, y, z] = v.slice(1).map(Number)
+  const atLeast = x > a || (x === a && (y > b || (y === b && z >= c)))
+  if (!atLeast) return false
+  return a > 0 ? x === a : b > 0 ? x === 0 && y === b : x === 0 && y === 0 && z === c
+}
+
 const depFields = ["dependencies", "peerDependencies", "optionalDependencies", "devDependencies"]
 
 /** Problems with a packed manifest and its file list. */
@@ -112,8 +124,12 @@ export const checkManifest = ({ files, manifest }) => {
       if (/^(workspace|catalog):/.test(range)) problems.push(`${field}.${name} is still ${range}`)
     }
   }
+  const catalog = catalogVersions()
   for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
     if (/^\d/.test(range)) problems.push(`peerDependencies.${name} pins ${range}: a peer must be a range such as ^${range}`)
+    else if (catalog[name] !== undefined && !caretSatisfies(range, catalog[name])) {
+      problems.push(`peerDependencies.${name} is ${range}, which the catalog's ${catalog[name]} (what we test with) does not satisfy`)
+    }
   }
   if (!(manifest.engines && manifest.engines.node)) problems.push(`no "engines.node"`)
   if (isBinOnly(manifest)) {
@@ -136,8 +152,9 @@ export const checkManifest = ({ files, manifest }) => {
       if (Object.keys(entry)[0] !== "types") problems.push(`exports["."].${condition}.types must come first`)
       for (const path of [entry.types, entry.default]) if (!has(path)) problems.push(`exports["."].${condition} -> ${path} is not in the tarball`)
     }
-    if (dot.import?.types && !/\.d\.(ts|mts)$/.test(dot.import.types)) problems.push(`the import types should be .d.ts/.d.mts`)
-    if (dot.require?.types && !/\.d\.cts$/.test(dot.require.types)) problems.push(`the require types should be .d.cts`)
+    if (dot.import?.types !== undefined && dot.import.types === dot.require?.types) {
+      problems.push(`import and require share one types file; CJS needs its own (attw: masquerading)`)
+    }
   }
   for (const field of ["main", "module", "types"]) {
     if (manifest[field] !== undefined && !has(manifest[field])) problems.push(`"${field}" -> ${manifest[field]} is not in the tarball`)
@@ -237,18 +254,28 @@ export const runAttw = (tarballPath) => {
   return { types: analysis.types !== false, problems }
 }
 
-/** Packs and checks the given packages (default: all publishable ones). */
-export const checkPackages = async ({ outDir, only = [] } = {}) => {
+/**
+ * Packs the given packages (default: every publishable one) into `outDir`.
+ * @param {{ outDir?: string, only?: ReadonlyArray<string> }} [options]
+ */
+export const packAll = ({ outDir, only = [] } = {}) => {
   const out = outDir ?? mkdtempSync(join(tmpdir(), "polar-events-pack-"))
   mkdirSync(out, { recursive: true })
   const pkgs = publishablePackages().filter((p) => only.length === 0 || only.includes(p.name))
+  return { outDir: out, packed: pkgs.map((pkg) => ({ name: pkg.name, dir: pkg.dir, tarball: pack(pkg, out) })) }
+}
+
+/**
+ * Runs every check on packed packages.
+ * @param {ReadonlyArray<{ name: string, dir: string, tarball: string }>} packed
+ */
+export const checkPacked = async (packed) => {
   const results = []
-  for (const pkg of pkgs) {
-    const tarballPath = pack(pkg, out)
+  for (const { name, dir, tarball: tarballPath } of packed) {
     const tarball = readTarball(tarballPath)
     results.push({
-      name: pkg.name,
-      dir: pkg.dir,
+      name,
+      dir,
       binOnly: isBinOnly(tarball.manifest),
       tarball: tarballPath,
       files: tarball.files,
@@ -262,7 +289,16 @@ export const checkPackages = async ({ outDir, only = [] } = {}) => {
       }
     })
   }
-  return { outDir: out, results }
+  return results
+}
+
+/**
+ * Packs and checks the given packages (default: every publishable one).
+ * @param {{ outDir?: string, only?: ReadonlyArray<string> }} [options]
+ */
+export const checkPackages = async (options = {}) => {
+  const { outDir, packed } = packAll(options)
+  return { outDir, results: await checkPacked(packed) }
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]

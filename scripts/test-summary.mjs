@@ -7,10 +7,11 @@ import { join } from "node:path"
 const root = new URL("..", import.meta.url).pathname
 let passed = 0, failed = 0, skipped = 0
 const missing = []
-for (const group of ["packages", "apps"]) {
+for (const group of ["packages", "apps", "examples", "tests"]) {
   const dir = join(root, group)
   if (!existsSync(dir)) continue
   for (const name of readdirSync(dir)) {
+    if (!existsSync(join(dir, name, "package.json"))) continue
     const pkg = JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8"))
     if (!pkg.scripts?.test) continue
     const report = join(dir, name, ".vitest", "results.json")

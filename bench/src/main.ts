@@ -13,6 +13,7 @@ interface Suite {
 const suites: ReadonlyArray<Suite> = [
   { name: "core", load: () => import("./core.js") },
   { name: "store", load: () => import("./store.js") },
+  { name: "client", load: () => import("./client.js") },
   { name: "server", load: () => import("./server.js") },
   { name: "cli", load: () => import("./cli.js") }
 ]

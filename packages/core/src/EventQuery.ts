@@ -25,13 +25,12 @@ import { type Either, Schema } from "effect"
 import { CustomerId, EventId, OrganizationId } from "./Ids.js"
 import * as internal from "./internal/query.js"
 import * as Meter from "./Meter.js"
+import { EventSource } from "./Event.js"
 import * as Timestamp from "./Timestamp.js"
 import type { RequestValidationError } from "./ValidationError.js"
 
 /** Where an event comes from: ingested (`user`) or made by Polar (`system`). @since 0.1.0 */
-export const EventSource = Schema.Literal("user", "system").annotations({ identifier: "EventSource" })
-/** @since 0.1.0 */
-export type EventSource = typeof EventSource.Type
+export { EventSource }
 
 /** The sort keys of `GET /v1/events/` (`-` = descending). @since 0.1.0 */
 export const EventSortProperty = Schema.Literal("timestamp", "-timestamp").annotations({
@@ -115,7 +114,8 @@ export const ListEventsQuery = Schema.Struct({
   name: optional(NonEmpty(Schema.String)),
   source: optional(NonEmpty(EventSource)),
   query: optional(Schema.String.pipe(Schema.minLength(3))),
-  parentId: optionalFrom(uuid4(EventId), "parent_id"),
+  // any UUID version: Polar's ids are v4, a local store's are v7
+  parentId: optionalFrom(EventId, "parent_id"),
   depth: optional(Schema.Int.pipe(Schema.between(0, 5))),
   metadata: optional(MetadataQuery),
   sorting: Schema.optionalWith(NonEmpty(EventSortProperty), { default: () => ["-timestamp"] as const }),
@@ -254,7 +254,7 @@ export const decodeSearchParams = (
   }
   const parentId = d.last("parent_id")
   if (parentId !== undefined) {
-    const id = d.uuid4(parentId, ["parent_id"])
+    const id = d.uuid(parentId, ["parent_id"])
     if (id !== undefined) out.parentId = id as EventId
   }
   const depth = d.int("depth", { ge: 0, le: 5 })

@@ -238,14 +238,7 @@ export const buckets = (start: Date, end: Date, interval: Interval, timeZone: st
   time.bucketStarts(start.getTime(), end.getTime(), interval, timeZone).map((ms) => new Date(ms))
 
 /** Options of `quantities`; `timezone` defaults to `UTC`. @since 0.1.0 */
-export interface QuantitiesOptions {
-  readonly filter?: Filter | undefined
-  readonly aggregation: Aggregation
-  readonly start: Date
-  readonly end: Date
-  readonly interval: Interval
-  readonly timezone?: string | undefined
-}
+export interface QuantitiesOptions extends internal.QuantitiesOptions {}
 
 /**
  * A meter's quantities over a period, as `GET /v1/meters/{id}/quantities`

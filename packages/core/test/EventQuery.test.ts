@@ -185,6 +185,11 @@ describe("decodeSearchParams", () => {
     assert.deepStrictEqual(details[1]!.ctx, { expected_version: 4 })
   })
 
+  it("parent_id takes any UUID version: a local store's event ids are v7", () => {
+    const v7 = "01a21d75-c0e0-74ce-88c9-07dde8d518cd"
+    assert.strictEqual(ok(`parent_id=${v7}`).parentId, v7)
+  })
+
   it("query needs organization_id and at least 3 characters", () => {
     assert.strictEqual(ok(`query=gpt&organization_id=${ORG}`).query, "gpt")
     assert.deepStrictEqual(locs(errors("query=gpt")), [[["query", "query"], "query"]])

@@ -23,7 +23,8 @@ export type Check = (input: unknown) => unknown
 const hasOwn = Object.prototype.hasOwnProperty
 const objectProto = Object.prototype
 
-const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+/** An object made by `JSON.parse` or a literal (not an array, Date or class instance). */
+export const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return false
   const proto = Object.getPrototypeOf(u)
   return proto === objectProto || proto === null

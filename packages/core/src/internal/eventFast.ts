@@ -9,16 +9,9 @@ import { Customer } from "../Customer.js"
 import { EventMetadataOutput } from "../EventMetadata.js"
 import * as SystemEvent from "../SystemEvent.js"
 import { format, parse } from "../Timestamp.js"
-import { type Check, compile, FAIL } from "./eventCompile.js"
+import { type Check, compile, FAIL, isPlainObject } from "./eventCompile.js"
 
 const hasOwn = Object.prototype.hasOwnProperty
-const objectProto = Object.prototype
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
-  const proto = Object.getPrototypeOf(u)
-  return proto === objectProto || proto === null
-}
 
 /** 0 for an ASCII hex digit, 1 for any other UTF-16 code unit. */
 const NOT_HEX = new Uint8Array(65536).fill(1)

@@ -67,6 +67,12 @@ export class Decoder {
     return ok ? (out as [A, ...Array<A>]) : undefined
   }
 
+  /** Any UUID: event ids made by a local store are version 7. */
+  uuid = (s: string, loc: ReadonlyArray<string | number>): string | undefined => {
+    const r = parseUuid(s)
+    return typeof r === "string" ? r : this.fail(loc, "uuid_parsing", `Input should be a valid UUID, ${r.reason}`, s)
+  }
+
   uuid4 = (s: string, loc: ReadonlyArray<string | number>): string | undefined => {
     const r = parseUuid(s)
     if (typeof r !== "string") return this.fail(loc, "uuid_parsing", `Input should be a valid UUID, ${r.reason}`, s)

@@ -1,0 +1,445 @@
+/**
+ * The SQL `EventStore`: one implementation over `@effect/sql`'s `SqlClient`
+ * for SQLite (the embedded default) and PostgreSQL, branching by dialect only
+ * where the SQL differs. It runs its own versioned migrations at start.
+ *
+ * - `layerSqlite({ filename })`: a file any number of processes may share
+ *   (WAL, a busy timeout, `BEGIN IMMEDIATE` writes).
+ * - `layerPg({ url })` / `layerPgConfig(config)`: PostgreSQL; ingest goes
+ *   through `COPY` on a dedicated `pg` pool.
+ * - `layer()`: over a `SqlClient` you provide (SQLite or PostgreSQL).
+ *
+ * Concurrent writes of one process are group-committed: they queue, and one
+ * writer commits everything waiting in one transaction.
+ *
+ * @since 0.1.0
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { Timestamp, type ValidationError } from "@polar-events/core"
+import {
+  Chunk,
+  Config,
+  type ConfigError,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  Schedule,
+  type Scope,
+  Stream
+} from "effect"
+import Pg from "pg"
+import { EventStore, type EventsPage, EventStoreError, type IngestResult, type ListQuery } from "./EventStore.js"
+import type * as T from "./internal/types.js"
+import {
+  checkQuantities,
+  fromCreate,
+  fromEvents,
+  normalizeId,
+  normalizeList,
+  normalizeNames,
+  type NormalizedList,
+  type Stored,
+  validateIngest
+} from "./internal/common.js"
+import * as GroupCommit from "./internal/groupCommit.js"
+import * as PgCopy from "./internal/pgCopy.js"
+import { bytesToUuid, uuidV7Bytes } from "./internal/ids.js"
+import * as Reader from "./internal/reader.js"
+import { migrations, migrationsTable, PG_MIGRATION_LOCK } from "./internal/schema.js"
+import type { Dialect } from "./internal/sqlExpr.js"
+import * as SqliteWriter from "./internal/sqliteWriter.js"
+import { defaultWriterOptions, Keys, type Tx, writeBatch, type WriterOptions } from "./internal/writer.js"
+
+/**
+ * Tuning of the SQL store.
+ *
+ * @since 0.1.0
+ */
+export interface StoreOptions {
+  /** The most events committed in one group-commit transaction (default 20,000). */
+  readonly maxGroupSize?: number | undefined
+  /** Writer fibers (default 1). More only helps PostgreSQL. */
+  readonly writers?: number | undefined
+}
+
+/** @internal */
+export interface InternalOptions extends StoreOptions {
+  /** PostgreSQL: the pool to COPY through */
+  readonly pgPool?: Pg.Pool | undefined
+  /** SQLite: the dedicated write connection */
+  readonly sqliteWriter?: SqliteWriter.SqliteWriter | undefined
+  /** tests: the external id hash */
+  readonly writer?: WriterOptions | undefined
+}
+
+type RequestValidationError = ValidationError.RequestValidationError
+
+const storeError = (operation: string) => (cause: SqlError | unknown): EventStoreError =>
+  new EventStoreError({
+    operation,
+    message: `${operation} failed: ${cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)}`,
+    cause
+  })
+
+const dialectOf = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, EventStoreError> =>
+  sql.onDialectOrElse({
+    sqlite: () => Effect.succeed<Dialect>("sqlite"),
+    pg: () => Effect.succeed<Dialect>("pg"),
+    orElse: () =>
+      Effect.fail(new EventStoreError({ operation: "start", message: "Only SQLite and PostgreSQL are supported." }))
+  })
+
+/**
+ * Runs `effect` in a transaction on one reserved connection. SQLite starts it
+ * with `BEGIN IMMEDIATE`, so a writer waits (busy timeout) for the file's
+ * write lock instead of failing half-way.
+ */
+const transaction = (sql: SqlClient.SqlClient, dialect: Dialect) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const conn = yield* sql.reserve
+        yield* conn.executeUnprepared(dialect === "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN", [], undefined)
+        const exit = yield* Effect.exit(
+          restore(Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const))
+        )
+        if (Exit.isSuccess(exit)) {
+          const committed = yield* Effect.exit(conn.executeUnprepared("COMMIT", [], undefined))
+          if (Exit.isFailure(committed)) {
+            yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+            return yield* Effect.failCause(committed.cause)
+          }
+          return exit.value
+        }
+        yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+        return yield* exit
+      })
+    )
+  )
+
+/**
+ * Creates or upgrades the schema (idempotent; several processes may run it at
+ * once). Needs a SQLite or PostgreSQL `SqlClient`.
+ *
+ * @since 0.1.0
+ */
+export const migrate: Effect.Effect<void, EventStoreError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const dialect = yield* dialectOf(sql)
+  yield* transaction(sql, dialect)(Effect.gen(function*() {
+    if (dialect === "pg") yield* sql.unsafe(`SELECT pg_advisory_xact_lock(${PG_MIGRATION_LOCK})`)
+    yield* sql.unsafe(migrationsTable[dialect])
+    const rows = yield* sql.unsafe<{ version: number }>("SELECT version FROM pe_migrations")
+    const applied = new Set(rows.map((r) => Number(r.version)))
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue
+      for (const statement of m[dialect]) yield* sql.unsafe(statement)
+      yield* sql.unsafe(
+        dialect === "pg"
+          ? "INSERT INTO pe_migrations (version, name, applied_at) VALUES ($1, $2, $3)"
+          : "INSERT INTO pe_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        [m.version, m.name, Date.now()]
+      )
+    }
+  })).pipe(Effect.mapError(storeError("migrate")))
+})
+
+/**
+ * The schema version of the database (0 before the first migration).
+ *
+ * @since 0.1.0
+ */
+export const schemaVersion: Effect.Effect<number, EventStoreError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql.unsafe<{ v: number | null }>("SELECT MAX(version) AS v FROM pe_migrations").pipe(
+    Effect.orElseSucceed(() => [{ v: 0 }])
+  )
+  return Number(rows[0]?.v ?? 0)
+})
+
+/** The latest schema version this package knows. @since 0.1.0 */
+export const latestSchemaVersion: number = migrations[migrations.length - 1]!.version
+
+const STREAM_PAGE = 1000
+
+/**
+ * Builds the store over the `SqlClient` in context: runs the migrations and
+ * starts the group-commit writer in the current scope.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: StoreOptions = {}
+): Effect.Effect<EventStore.Service, EventStoreError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const internal = options as InternalOptions
+    const sql = yield* SqlClient.SqlClient
+    const dialect = yield* dialectOf(sql)
+    yield* migrate
+    const keys = new Keys()
+    const writerOptions = internal.writer ?? defaultWriterOptions
+    const ctx: Reader.ReaderContext = { sql, dialect, keys }
+
+    const runTx: <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError> =
+      internal.pgPool !== undefined
+        ? PgCopy.transaction(internal.pgPool)
+        : internal.sqliteWriter !== undefined
+        ? internal.sqliteWriter.transaction
+        : (f) => transaction(sql, dialect)(f({ dialect, query: (text, params) => sql.unsafe(text, params) }))
+
+    const write = (items: ReadonlyArray<Stored>) =>
+      runTx((tx) => writeBatch(tx, keys, items, writerOptions)).pipe(
+        dialect === "pg"
+          ? Effect.retry({ while: PgCopy.isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
+          : (x) => x,
+        Effect.map((r) => {
+          keys.merge(r.learned)
+          return r.inserted
+        }),
+        Effect.mapError(storeError("write"))
+      )
+
+    const submit = yield* GroupCommit.make<Stored, boolean, EventStoreError>({
+      write,
+      maxItems: options.maxGroupSize ?? 20_000,
+      writers: options.writers ?? 1
+    })
+
+    const count = (flags: ReadonlyArray<boolean>) => {
+      let inserted = 0
+      for (const f of flags) if (f) inserted++
+      return { inserted, duplicates: flags.length - inserted }
+    }
+
+    const service: EventStore.Service = {
+      ingest: (organizationId, events, ingestOptions) =>
+        Effect.suspend((): Effect.Effect<IngestResult, RequestValidationError | EventStoreError> => {
+          const orgId = normalizeId(organizationId)
+          const valid = validateIngest(orgId, events, ingestOptions)
+          if (Either.isLeft(valid)) return Effect.fail(valid.left)
+          const now = Date.now()
+          const stored = valid.right.map((e) => {
+            const id = uuidV7Bytes(now)
+            return fromCreate(orgId, e, bytesToUuid(id), now * 1000, id)
+          })
+          return Effect.map(submit(stored), count)
+        }),
+
+      insert: (events) =>
+        Effect.suspend((): Effect.Effect<IngestResult, RequestValidationError | EventStoreError> => {
+          const prepared = fromEvents(events, Date.now() * 1000)
+          if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+          return Effect.map(submit(prepared.right), count)
+        }),
+
+      get: (organizationId, id) =>
+        Reader.get(ctx, normalizeId(organizationId), normalizeId(id)).pipe(
+          Effect.map(Option.fromNullable),
+          Effect.mapError(storeError("get"))
+        ),
+
+      list: (organizationId, query = {}) =>
+        Effect.suspend((): Effect.Effect<EventsPage, RequestValidationError | EventStoreError> => {
+          const orgId = normalizeId(organizationId)
+          const normalized = normalizeList(orgId, query)
+          if (Either.isLeft(normalized)) return Effect.fail(normalized.left)
+          return Reader.list(ctx, orgId, normalized.right).pipe(Effect.mapError(storeError("list")))
+        }),
+
+      stream: (organizationId, query: ListQuery = {}) =>
+        Stream.suspend((): Stream.Stream<T.Event, RequestValidationError | EventStoreError> => {
+          const orgId = normalizeId(organizationId)
+          const { cursor: _c, cursorPagination: _p, limit: _l, page: _g, ...filters } = query
+          const normalized = normalizeList(orgId, filters)
+          if (Either.isLeft(normalized)) return Stream.fail(normalized.left)
+          // a pull per page, keyed by the last event seen: constant memory, stable under inserts
+          let next: NormalizedList | undefined = { ...normalized.right, limit: STREAM_PAGE, page: 1, cursorMode: true }
+          const pull = Effect.suspend(() => {
+            const n = next
+            if (n === undefined) return Effect.fail(Option.none())
+            return Reader.list(ctx, orgId, n).pipe(
+              Effect.mapError((e) => Option.some(storeError("stream")(e))),
+              Effect.map((page) => {
+                const last = page.items[page.items.length - 1]
+                const more = "hasNextPage" in page.pagination && page.pagination.hasNextPage && last !== undefined
+                next = more ? { ...n, after: { ts: Timestamp.toEpochMicros(last!.timestamp), id: last!.id } } : undefined
+                return Chunk.unsafeFromArray(page.items)
+              })
+            )
+          })
+          return Stream.repeatEffectChunkOption(pull)
+        }),
+
+      names: (organizationId, query = {}) =>
+        Effect.suspend(() => {
+          const orgId = normalizeId(organizationId)
+          return Reader.names(ctx, orgId, normalizeNames(orgId, query)).pipe(Effect.mapError(storeError("names")))
+        }),
+
+      quantities: (organizationId, query) =>
+        Effect.suspend((): Effect.Effect<T.MeterQuantities, RequestValidationError | EventStoreError> => {
+          const tz = checkQuantities(query)
+          if (Either.isLeft(tz)) return Effect.fail(tz.left)
+          return Reader.quantities(ctx, normalizeId(organizationId), query, tz.right).pipe(
+            Effect.mapError(storeError("quantities"))
+          )
+        })
+    }
+    return service
+  })
+
+/**
+ * The store over a `SqlClient` you provide (SQLite or PostgreSQL).
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: StoreOptions = {}): Layer.Layer<EventStore, EventStoreError, SqlClient.SqlClient> =>
+  Layer.scoped(EventStore, make(options))
+
+/**
+ * Options of the SQLite store.
+ *
+ * @since 0.1.0
+ */
+export interface SqliteOptions extends StoreOptions {
+  /** The database file (created if missing). */
+  readonly filename: string
+  /** How long a writer waits for another process's write lock (default 30 seconds). */
+  readonly busyTimeout?: Duration.DurationInput | undefined
+  /**
+   * The page cache of the write connection, in MiB (default 256): random
+   * index pages (dedup, customers) stay in memory between commits.
+   */
+  readonly cacheSizeMiB?: number | undefined
+  /** The page cache of the read connection, in MiB (default 32). */
+  readonly readCacheSizeMiB?: number | undefined
+}
+
+/**
+ * The pragmas of the SQLite store: WAL (set by the client), `synchronous =
+ * NORMAL` (durable at checkpoints, safe against corruption), a busy timeout
+ * so concurrent processes wait their turn, a page cache, and a WAL
+ * checkpoint every 40,000 pages (160 MB) instead of 1,000: random index pages
+ * are then written back once per checkpoint instead of once per commit.
+ */
+const sqlitePragmas = (options: SqliteOptions, cacheSizeMiB: number) => [
+  `PRAGMA busy_timeout = ${Math.round(Duration.toMillis(Duration.decode(options.busyTimeout ?? "30 seconds")))}`,
+  "PRAGMA synchronous = NORMAL",
+  `PRAGMA cache_size = -${Math.round(cacheSizeMiB * 1024)}`,
+  "PRAGMA wal_autocheckpoint = 40000",
+  "PRAGMA journal_size_limit = 67108864",
+  "PRAGMA temp_store = MEMORY"
+]
+
+/**
+ * The SQLite client the store uses, with its pragmas applied: for programs
+ * that want the same connection settings.
+ *
+ * @since 0.1.0
+ */
+export const layerSqliteClient = (
+  options: SqliteOptions
+): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, EventStoreError> =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      for (const pragma of sqlitePragmas(options, options.readCacheSizeMiB ?? 32)) yield* sql.unsafe(pragma)
+    }).pipe(Effect.mapError(storeError("open")))
+  ).pipe(
+    Layer.provideMerge(SqliteClient.layer({ filename: options.filename })),
+    Layer.catchAll((e) => Layer.fail(e instanceof EventStoreError ? e : storeError("open")(e)))
+  )
+
+/**
+ * The store in a SQLite file: the embedded default. Several processes may
+ * use one file at once.
+ *
+ * @since 0.1.0
+ */
+export const layerSqlite = (options: SqliteOptions): Layer.Layer<EventStore, EventStoreError> =>
+  Layer.scoped(
+    EventStore,
+    Effect.gen(function*() {
+      const sqliteWriter = yield* Effect.acquireRelease(
+        Effect.try({
+          try: () => SqliteWriter.open(options.filename, sqlitePragmas(options, options.cacheSizeMiB ?? 256)),
+          catch: storeError("open")
+        }),
+        (w) => Effect.sync(() => w.close())
+      )
+      return yield* make({ ...options, sqliteWriter } as InternalOptions)
+    })
+  ).pipe(Layer.provide(layerSqliteClient(options)))
+
+/**
+ * How to reach PostgreSQL: a URL, or the fields of `@effect/sql-pg`'s
+ * config. `maxConnections` defaults to 10.
+ *
+ * @since 0.1.0
+ */
+export type PgOptions = StoreOptions & (
+  | { readonly url: string | Redacted.Redacted; readonly maxConnections?: number | undefined }
+  | PgClient.PgClientConfig
+)
+
+const poolConfig = (options: PgOptions): Pg.PoolConfig => {
+  const o = options as PgClient.PgClientConfig & { readonly url?: string | Redacted.Redacted }
+  const url = o.url === undefined ? undefined : typeof o.url === "string" ? o.url : Redacted.value(o.url)
+  const config: Pg.PoolConfig = { max: o.maxConnections ?? 10, application_name: o.applicationName ?? "polar-events" }
+  if (url !== undefined) config.connectionString = url
+  if (o.host !== undefined) config.host = o.host
+  if (o.port !== undefined) config.port = o.port
+  if (o.database !== undefined) config.database = o.database
+  if (o.username !== undefined) config.user = o.username
+  if (o.password !== undefined) config.password = Redacted.value(o.password)
+  if (o.ssl !== undefined) config.ssl = o.ssl
+  if (o.connectTimeout !== undefined) config.connectionTimeoutMillis = Duration.toMillis(Duration.decode(o.connectTimeout))
+  if (o.idleTimeout !== undefined) config.idleTimeoutMillis = Duration.toMillis(Duration.decode(o.idleTimeout))
+  return config
+}
+
+/**
+ * The store in PostgreSQL. Reads go through `@effect/sql-pg`; writes through
+ * `COPY` on the same `pg` pool.
+ *
+ * @since 0.1.0
+ */
+export const layerPg = (options: PgOptions): Layer.Layer<EventStore, EventStoreError> =>
+  Layer.scoped(
+    EventStore,
+    Effect.gen(function*() {
+      const pool = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const pool = new Pg.Pool(poolConfig(options))
+          pool.on("error", () => {})
+          return pool
+        }),
+        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
+      )
+      const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool) }).pipe(
+        Effect.mapError(storeError("connect"))
+      )
+      return yield* make({ ...options, pgPool: pool } as InternalOptions).pipe(
+        Effect.provideService(SqlClient.SqlClient, client)
+      )
+    }).pipe(Effect.provide(Reactivity.layer))
+  )
+
+/**
+ * `layerPg` from `Config`, e.g. `layerPgConfig({ url: Config.redacted("POLAR_EVENTS_PG_URL") })`.
+ *
+ * @since 0.1.0
+ */
+export const layerPgConfig = (
+  config: Config.Config.Wrap<PgOptions>
+): Layer.Layer<EventStore, EventStoreError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerPg))

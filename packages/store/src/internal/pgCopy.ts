@@ -1,0 +1,156 @@
+/**
+ * PostgreSQL's fast path: a raw `pg` client per write transaction, rows sent
+ * with `COPY ... FROM STDIN` (text format) into a session temp table
+ * `pe_staging`, then `INSERT ... SELECT ... ON CONFLICT DO NOTHING` into
+ * `pe_events` (COPY alone cannot skip duplicates).
+ *
+ * @internal
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Exit } from "effect"
+import type * as Pg from "pg"
+import { from as copyFrom } from "pg-copy-streams"
+import type { Tx } from "./writer.js"
+import { INSERT_COLUMNS } from "./writer.js"
+
+const STAGING_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+  org: "integer",
+  id: "uuid",
+  ts: "bigint",
+  name: "text",
+  source: "text",
+  ckey: "integer",
+  xkey: "integer",
+  customer_id: "text",
+  external_customer_id: "text",
+  member_id: "text",
+  external_member_id: "text",
+  external_id: "text",
+  ext_hash: "bigint",
+  parent_id: "uuid",
+  parent_ref: "text",
+  depth: "integer",
+  child_count: "integer",
+  flags: "integer",
+  label: "text",
+  customer: "text",
+  metadata: "jsonb",
+  ingested_at: "bigint"
+}
+
+const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS pe_staging (ord integer, ${
+  INSERT_COLUMNS.map((c) => `${c} ${STAGING_TYPES[c]}`).join(", ")
+})`
+
+const COPY_SQL = {
+  pe_staging: `COPY pe_staging (ord, ${INSERT_COLUMNS.join(", ")}) FROM STDIN`,
+  pe_events: `COPY pe_events (${INSERT_COLUMNS.join(", ")}) FROM STDIN`
+} as const
+
+const SPECIAL = /[\\\t\n\r]/
+
+/** One value in COPY text format. */
+const field = (v: unknown): string => {
+  if (v === null || v === undefined) return "\\N"
+  const s = typeof v === "string" ? v : String(v)
+  if (!SPECIAL.test(s)) return s
+  return s.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"))
+}
+
+const sqlError = (message: string) => (cause: unknown) => new SqlError({ cause, message })
+
+const query = (client: Pg.PoolClient, text: string, params: ReadonlyArray<unknown> | undefined) =>
+  Effect.async<ReadonlyArray<any>, SqlError>((resume) => {
+    const done = (err: Error | undefined, result: Pg.QueryResult | Array<Pg.QueryResult> | undefined) => {
+      if (err) resume(Effect.fail(new SqlError({ cause: err, message: "Failed to execute statement" })))
+      // several statements: the rows of the last one
+      else resume(Effect.succeed((Array.isArray(result) ? result[result.length - 1]?.rows : result?.rows) ?? []))
+    }
+    // without parameters: the simple protocol, which also runs several statements at once
+    if (params === undefined) client.query(text, done as any)
+    else client.query(text, params as Array<unknown>, done)
+  })
+
+const copy = (client: Pg.PoolClient, table: keyof typeof COPY_SQL, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
+  Effect.async<void, SqlError>((resume) => {
+    const stream = client.query(copyFrom(COPY_SQL[table]))
+    let settled = false
+    stream.on("error", (err) => {
+      if (!settled) resume(Effect.fail(new SqlError({ cause: err, message: "COPY failed" })))
+      settled = true
+    })
+    stream.on("finish", () => {
+      if (!settled) resume(Effect.void)
+      settled = true
+    })
+    let buffer = ""
+    for (const row of rows) {
+      let line = ""
+      for (let i = 0; i < row.length; i++) line += (i === 0 ? "" : "\t") + field(row[i])
+      buffer += line + "\n"
+      if (buffer.length > 1 << 20) {
+        stream.write(buffer)
+        buffer = ""
+      }
+    }
+    stream.end(buffer)
+  })
+
+const staged = new WeakSet<Pg.PoolClient>()
+
+const RETRYABLE = new Set(["40P01", "40001"])
+
+/** A deadlock or a serialization failure: the transaction can simply run again. @internal */
+export const isRetryable = (e: SqlError): boolean => {
+  const code = (e.cause as { code?: unknown } | undefined)?.code
+  return typeof code === "string" && RETRYABLE.has(code)
+}
+
+/**
+ * Runs `f` in a transaction on a client of `pool`, with COPY available.
+ * Commits on success, rolls back on failure.
+ *
+ * @internal
+ */
+export const transaction = (pool: Pg.Pool) => <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+  Effect.uninterruptible(
+    Effect.acquireUseRelease(
+      Effect.tryPromise({ try: () => pool.connect(), catch: sqlError("Failed to acquire a connection") }),
+      (client) =>
+        Effect.gen(function*() {
+          if (!staged.has(client)) {
+            yield* query(client, CREATE_STAGING, undefined)
+            staged.add(client)
+          }
+          let begun = false
+          const begin = (orgs: ReadonlyArray<number>) => {
+            begun = true
+            // organization keys are integers of our own dictionary, safe to write inline: the
+            // simple protocol runs the three statements in one round trip
+            const keys = orgs.filter((o) => Number.isSafeInteger(o)).join(",")
+            const check = keys === ""
+              ? ""
+              : `; SELECT k.org FROM unnest(ARRAY[${keys}]::integer[]) AS k(org) WHERE EXISTS ` +
+                `(SELECT 1 FROM pe_events e WHERE e.org = k.org AND e.parent_ref IS NOT NULL)`
+            return query(client, `BEGIN; SAVEPOINT pe_direct${check}`, undefined).pipe(
+              Effect.map((rows) => new Set((check === "" ? [] : rows).map((r: any) => Number(r.org))))
+            )
+          }
+          const tx: Tx = {
+            dialect: "pg",
+            query: (text, params) => (begun ? query(client, text, params) : Effect.zipRight(begin([]), query(client, text, params))),
+            copy: (table, rows) => copy(client, table, rows),
+            savepointSet: true,
+            begin
+          }
+          const exit = yield* Effect.exit(f(tx))
+          if (Exit.isSuccess(exit)) {
+            yield* query(client, "COMMIT", undefined)
+            return exit.value
+          }
+          yield* Effect.ignore(query(client, "ROLLBACK", undefined))
+          return yield* exit
+        }),
+      (client, exit) => Effect.sync(() => client.release(Exit.isFailure(exit) ? true : undefined))
+    )
+  )

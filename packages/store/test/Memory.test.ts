@@ -1,0 +1,4 @@
+import { layerMemory } from "../src/MemoryEventStore.js"
+import { conformance } from "./conformance.js"
+
+conformance("memory", layerMemory)

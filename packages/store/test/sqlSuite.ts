@@ -1,0 +1,118 @@
+/**
+ * What only the SQL adapters have: migrations, the hash-collision path of
+ * dedup, group commit, and atomicity when the database fails half-way
+ * through a batch (a real trigger raising an error, not a mock).
+ */
+import { assert, it } from "@effect/vitest"
+import { Effect, Either, type Layer, type Scope } from "effect"
+import { EventStore } from "../src/EventStore.js"
+import * as SqlEventStore from "../src/SqlEventStore.js"
+import { newOrg } from "./utils/events.js"
+
+/** A fresh database: a store layer over it, and raw SQL on it. */
+export interface Target {
+  readonly layer: (options?: SqlEventStore.InternalOptions) => Layer.Layer<EventStore, unknown>
+  readonly exec: (sql: string) => Promise<ReadonlyArray<Record<string, unknown>>>
+  readonly failingTrigger: string
+}
+
+const withStore = <A, E>(
+  layer: Layer.Layer<EventStore, unknown>,
+  f: (store: EventStore.Service) => Effect.Effect<A, E>
+) => Effect.provide(Effect.flatMap(EventStore, f), layer)
+
+/** Registers the SQL-only tests for one dialect. */
+export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scope.Scope>) => {
+  it.live(`${name}: migrations are versioned and run once, however often the store opens`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      yield* withStore(t.layer(), () => Effect.void)
+      yield* withStore(t.layer(), () => Effect.void)
+      const rows = yield* Effect.promise(() => t.exec("SELECT version, name FROM pe_migrations ORDER BY version"))
+      assert.deepStrictEqual(rows.map((r) => Number(r.version)), [SqlEventStore.latestSchemaVersion])
+    })))
+
+  it.live(`${name}: dedup stays exact when external id hashes collide`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      yield* withStore(t.layer({ writer: { hash: () => 42 } }), (store) =>
+        Effect.gen(function*() {
+          const org = newOrg()
+          const ids = Array.from({ length: 30 }, (_, i) => `id-${i}`)
+          const batch = [...ids, ...ids.slice(0, 10)].map((externalId) => ({ name: "x", externalCustomerId: "c", externalId }))
+          assert.deepStrictEqual(yield* store.ingest(org, batch), { inserted: 30, duplicates: 10 })
+          assert.deepStrictEqual(yield* store.ingest(org, batch.slice(5, 35)), { inserted: 0, duplicates: 30 })
+          assert.deepStrictEqual(yield* store.ingest(org, [{ name: "x", externalCustomerId: "c", externalId: "id-new" }]), {
+            inserted: 1,
+            duplicates: 0
+          })
+          // another organization has its own probe chain
+          assert.deepStrictEqual(yield* store.ingest(newOrg(), batch.slice(0, 3)), { inserted: 3, duplicates: 0 })
+          // a parent named by external id is found along the probe chain
+          yield* store.ingest(org, [{ name: "child", externalCustomerId: "c", parentId: "id-17" }])
+          const child = (yield* store.list(org, { name: ["child"] })).items[0]!
+          const parent = (yield* store.list(org, { filter: { conjunction: "and", clauses: [] }, limit: 100 })).items
+            .find((e) => e.id === child.parentId)
+          assert.ok(parent !== undefined, "the parent was resolved")
+          assert.strictEqual((yield* store.list(org, { limit: 1 })).pagination.hasOwnProperty("totalCount"), true)
+          assert.strictEqual(((yield* store.list(org, { limit: 1 })).pagination as any).totalCount, 32)
+        }))
+      yield* withStore(t.layer({ writer: { hash: (s) => s.length } }), (store) =>
+        Effect.gen(function*() {
+          const org = newOrg()
+          const batch = ["a", "b", "ab", "cd", "abc", "a", "cd"].map((externalId) => ({ name: "x", externalCustomerId: "c", externalId }))
+          assert.deepStrictEqual(yield* store.ingest(org, batch), { inserted: 5, duplicates: 2 })
+        }))
+    })))
+
+  it.live(`${name}: group commit answers each concurrent caller with its own result`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      yield* withStore(t.layer(), (store) =>
+        Effect.gen(function*() {
+          const org = newOrg()
+          // caller i offers ids i..i+9: each id is offered by up to 10 callers
+          const results = yield* Effect.forEach(
+            Array.from({ length: 60 }, (_, i) => i),
+            (i) => store.ingest(org, Array.from({ length: 10 }, (_, j) => ({ name: "g", externalCustomerId: "c", externalId: `k${i + j}` }))),
+            { concurrency: "unbounded" }
+          )
+          assert.ok(results.every((r) => r.inserted + r.duplicates === 10))
+          assert.strictEqual(results.reduce((n, r) => n + r.inserted, 0), 69)
+          assert.strictEqual(results[0]!.inserted, 10, "the first caller wins every id it offered")
+          assert.strictEqual(((yield* store.list(org, { limit: 1 })).pagination as any).totalCount, 69)
+        }))
+    })))
+
+  it.live(`${name}: a database failure half-way through a batch writes nothing and spares the other callers`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      yield* withStore(t.layer(), (store) =>
+        Effect.gen(function*() {
+          yield* Effect.promise(() => t.exec(t.failingTrigger))
+          const org = newOrg()
+          const a = ["a1", "a2", "boom", "a3"].map((n) => ({ name: n, externalCustomerId: "c", externalId: n }))
+          const b = ["b1", "b2"].map((n) => ({ name: n, externalCustomerId: "c", externalId: n }))
+          const [ra, rb] = yield* Effect.all([Effect.either(store.ingest(org, a)), Effect.either(store.ingest(org, b))], {
+            concurrency: 2
+          })
+          assert.ok(Either.isLeft(ra))
+          assert.strictEqual((ra.left as any)._tag, "EventStoreError")
+          assert.deepStrictEqual(rb, Either.right({ inserted: 2, duplicates: 0 }))
+          const names = (yield* store.names(org, { sorting: ["name"] })).items.map((n) => n.name)
+          assert.deepStrictEqual(names, ["b1", "b2"], "nothing of the failed batch, not even its names")
+          assert.deepStrictEqual(
+            (yield* store.list(org, { sorting: ["timestamp"], limit: 100 })).items.map((e) => e.name).sort(),
+            ["b1", "b2"]
+          )
+          // its external ids were not consumed
+          assert.deepStrictEqual(yield* store.ingest(org, a.filter((e) => e.name !== "boom")), { inserted: 3, duplicates: 0 })
+          const bulk = yield* Effect.either(store.insert([
+            { id: crypto.randomUUID(), timestamp: new Date(), organizationId: org, customerId: null, customer: null, externalCustomerId: "c", label: "x", name: "ok", source: "user", metadata: {} } as any,
+            { id: crypto.randomUUID(), timestamp: new Date(), organizationId: org, customerId: null, customer: null, externalCustomerId: "c", label: "x", name: "boom", source: "user", metadata: {} } as any
+          ]))
+          assert.ok(Either.isLeft(bulk))
+          assert.strictEqual(((yield* store.list(org, { name: ["ok"] })).pagination as any).totalCount, 0)
+        }))
+    })))
+}

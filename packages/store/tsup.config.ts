@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  treeshake: true,
+  // a native module: loaded at run time, never bundled
+  external: ["better-sqlite3"]
+})
