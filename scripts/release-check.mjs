@@ -14,12 +14,13 @@
 //   node scripts/release-check.mjs [--out DIR] [--json FILE] [name...]
 //
 // Prints one line per package and check, and exits 1 if anything failed.
+// The tarballs are kept only with --out. `pnpm check:packages` builds first.
 // tests/release runs the same checks (and reuses the tarballs) in CI.
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { isBuiltin } from "node:module"
 import { tmpdir } from "node:os"
-import { dirname, join, relative } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -327,7 +328,8 @@ if (isMain) {
     }
   }
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify(report, null, 2))
-  console.log(`tarballs in ${relative(process.cwd(), report.outDir) || "."}`)
+  if (outDir === undefined) rmSync(report.outDir, { recursive: true, force: true })
+  else console.log(`tarballs in ${report.outDir}`)
   console.log(`${report.results.length} packages, ${failed} failed checks`)
   process.exit(failed > 0 ? 1 : 0)
 }

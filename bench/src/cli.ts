@@ -27,7 +27,7 @@ import type { Row } from "./Bench.js"
 const N = Number(process.env.POLAR_EVENTS_BENCH_CLI_EVENTS ?? 1_000_000)
 /** the CLI's defaults */
 const BATCH = 5_000
-const CACHE_MIB = 24
+const CACHE_MIB = 16
 const here = Path.dirname(fileURLToPath(import.meta.url))
 const benchDir = Path.resolve(here, "..")
 const cliDir = Path.resolve(here, "../../apps/cli")
@@ -169,7 +169,7 @@ const runChild = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessE
 const ensureBuilt = () => {
   process.stderr.write("cli: building apps/cli ...\n")
   try {
-    execFileSync("pnpm", ["--filter", "polar-events", "run", "build"], { cwd: cliDir, stdio: ["ignore", "ignore", "inherit"] })
+    execFileSync("pnpm", ["--filter", "polar-events", "run", "build"], { cwd: cliDir, stdio: "pipe" })
   } catch (e) {
     if (!Fs.existsSync(BIN)) throw e
     process.stderr.write(`cli: could not rebuild (${(e as Error).message}); using the existing ${BIN}\n`)

@@ -17,7 +17,7 @@ import { CommandError } from "./CliError.js"
 import { CliSettings, type Database, describeDatabase, type Settings } from "./GlobalOptions.js"
 
 /** The SQLite page cache of the store, in MiB: enough for fast imports, small enough for a 250 MB RSS budget. */
-const CACHE_MIB = 24
+const CACHE_MIB = 16
 
 /** The page cache of the CLI's own connection (settings, outbox), in MiB. */
 const META_CACHE_MIB = 4

@@ -116,7 +116,9 @@ export class ValidationFailed extends Schema.TaggedError<ValidationFailed>()("Va
  */
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
   ...request,
+  /** the size of the body that was refused */
   bytes: Schema.Number,
+  /** how many events it held (0 when not known) */
   events: Schema.Number
 }) {
   /** @since 0.1.0 */

@@ -39,7 +39,7 @@ import * as RetryPolicy from "./RetryPolicy.js"
  */
 export type Server = "production" | "sandbox" | (string & {}) | URL
 
-/** @since 0.1.0 */
+/** The base URLs of Polar's two environments. @since 0.1.0 */
 export const servers = {
   production: "https://api.polar.sh",
   sandbox: "https://sandbox-api.polar.sh"
@@ -134,7 +134,12 @@ export interface IngestOptions {
   readonly onRetry?: ((info: RetryInfo) => Effect.Effect<void>) | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * One retry, as `IngestOptions.onRetry` hears of it: the attempt that failed,
+ * its error and the wait before the next one.
+ *
+ * @since 0.1.0
+ */
 export type { RetryInfo }
 
 /**
@@ -466,6 +471,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       transport.send({
         method: "GET",
         endpoint: `${LIST}${encodeURIComponent(id)}`,
+        route: "/v1/events/{id}",
         span: "PolarEvents.get",
         attributes: { "polar.event.id": id },
         decode: (status, body) => decodeEvent()(status, body)

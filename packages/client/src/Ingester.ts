@@ -24,7 +24,7 @@
 import { Clock, Context, Duration, Effect, Either, FiberSet, Layer, type Scope } from "effect"
 import * as ClientError from "./ClientError.js"
 import { EventsClient, type EventInput, type PreparedEvent } from "./EventsClient.js"
-import { type Encoded, EncodedQueue } from "./internal/encoded.js"
+import { type Encoded, EncodedQueue, FRAME_BYTES } from "./internal/encoded.js"
 import { INGEST } from "./internal/prepare.js"
 import { Signal } from "./internal/signal.js"
 
@@ -130,6 +130,8 @@ const positive = (name: string, n: number) => {
 }
 
 const MAX_BODY = 10 * 1024 * 1024
+/** how long a tight loop of offers may keep the event loop from I/O while batches are in flight */
+const IO_TURN_MS = 2
 
 /**
  * Starts an ingester in the current scope; closing the scope flushes it.
@@ -258,18 +260,42 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Event
         if (strategy === "dropping") return false
         pending.dropOldest()
       }
-      const bytes = pending.push(e.json, clock.unsafeCurrentTimeMillis())
+      const now = clock.unsafeCurrentTimeMillis()
+      const bytes = pending.push(e.json, now)
       const size = pending.size
-      if (size === 1 || size === maxBatch || (pending.bytes >= maxBytes && pending.bytes - bytes < maxBytes)) {
+      if (size === 1) more.notify()
+      else if (size % maxBatch === 0 || (pending.bytes >= maxBytes && pending.bytes - bytes < maxBytes)) {
         more.notify()
+        ioTurn = true
       }
+      if (inFlight > 0 && now - lastIoTurn >= IO_TURN_MS) ioTurn = true
+      if (ioTurn) lastIoTurn = now
       return true
     }
+
+    /**
+     * Set when an offer completed a batch, or every few milliseconds while
+     * batches are in flight: that offer then lets the event loop run once
+     * (`setImmediate`). Effect switches between fibers on the microtask queue,
+     * where I/O never gets a turn, so a producer offering in a tight loop
+     * would otherwise hold back the writing of request bodies and the reading
+     * of answers.
+     */
+    let ioTurn = false
+    let lastIoTurn = 0
+    const yieldToIo = Effect.async<boolean>((resume) => {
+      const handle = setImmediate(() => resume(TRUE))
+      return Effect.sync(() => clearImmediate(handle))
+    })
 
     const roomOrClosed = () => pending.size < capacity || closed
 
     const enqueueOne = (e: PreparedEvent): Effect.Effect<boolean> => {
       const admitted = admit(e)
+      if (admitted === true && ioTurn) {
+        ioTurn = false
+        return yieldToIo
+      }
       if (admitted !== undefined) return admitted ? TRUE : FALSE
       return Effect.zipRight(space.wait(roomOrClosed), Effect.suspend(() => enqueueOne(e)))
     }
@@ -283,10 +309,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Event
           }
           if (admitted) accepted++
         }
+        if (ioTurn) {
+          ioTurn = false
+          return Effect.as(yieldToIo, accepted)
+        }
         return Effect.succeed(accepted)
       })
 
-    const limit = Math.min(maxBytes, MAX_BODY - 13)
+    /** one event alone must fit in a request (a batch of one may exceed `maxBatchBytes`) */
+    const limit = MAX_BODY - FRAME_BYTES
     const tooLarge = (e: PreparedEvent) =>
       new ClientError.PayloadTooLarge({ method: "POST", endpoint: INGEST, bytes: e.bytes, events: 1 })
 
@@ -296,7 +327,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Event
       Effect.suspend((): Effect.Effect<number, ClientError.ValidationFailed | ClientError.PayloadTooLarge> => {
         const prepared = client.prepare(events, { stampTimestamp: true })
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
-        const big = prepared.right.find((e) => e.bytes > limit)
+        const big = prepared.right.find((e) => e.json.length * 3 > limit && e.bytes > limit)
         return big === undefined ? enqueueAll(prepared.right, 0, 0) : Effect.fail(tooLarge(big))
       })
 
@@ -307,7 +338,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Event
         const prepared = client.prepare([event], { stampTimestamp: true })
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
         const e = prepared.right[0]!
-        return e.bytes > limit ? Effect.fail(tooLarge(e)) : enqueueOne(e)
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long event is measured
+        return e.json.length * 3 > limit && e.bytes > limit ? Effect.fail(tooLarge(e)) : enqueueOne(e)
       })
 
     yield* Effect.addFinalizer(() =>

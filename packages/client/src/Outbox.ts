@@ -26,6 +26,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Deferred, Duration, Effect, Either, Layer, type Scope } from "effect"
 import * as ClientError from "./ClientError.js"
 import { EventsClient, type EventInput, type PreparedEvent } from "./EventsClient.js"
+import { FRAME_BYTES } from "./internal/encoded.js"
 import { INGEST } from "./internal/prepare.js"
 import { Signal } from "./internal/signal.js"
 
@@ -124,6 +125,9 @@ export const migrate = (table: string = "polar_events_outbox"): Effect.Effect<vo
     if (sql.onDialectOrElse({ sqlite: () => false, orElse: () => true })) {
       return yield* Effect.dieMessage("Outbox: only SQLite is supported (use @effect/sql-sqlite-node)")
     }
+    // another process (an EventStore on the same file) may hold the write lock for a moment
+    const [busy] = yield* sql.unsafe<{ timeout: number }>("PRAGMA busy_timeout")
+    if (Number(busy?.timeout ?? 0) === 0) yield* sql.unsafe("PRAGMA busy_timeout = 5000")
     yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${table} (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       external_id TEXT NOT NULL,
@@ -325,7 +329,7 @@ export const make = (
         if (closed) return yield* Effect.dieMessage("Outbox: offer after the outbox was closed")
         const prepared = client.prepare(input, { stampTimestamp: true })
         if (Either.isLeft(prepared)) return yield* Effect.fail(prepared.left)
-        const big = prepared.right.find((e) => e.bytes > MAX_BODY - 13)
+        const big = prepared.right.find((e) => e.bytes > MAX_BODY - FRAME_BYTES)
         if (big !== undefined) {
           return yield* Effect.fail(
             new ClientError.PayloadTooLarge({ method: "POST", endpoint: INGEST, bytes: big.bytes, events: 1 })

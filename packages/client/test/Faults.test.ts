@@ -145,7 +145,7 @@ describe("100,000 events through the Ingester under faults", () => {
         for (const kind of m.expect) assert.isAbove(counts[kind] ?? 0, 0, `fault ${kind} happened`)
         if (m.expect.some((k) => k !== "TooLarge")) assert.isAbove(s.retried, 0)
 
-        assert.deepStrictEqual(FaultProxy.retryAfterViolations(proxy.records, 200), [])
+        assert.deepStrictEqual(FaultProxy.retryAfterViolations(proxy.records, 300), [])
       }), { timeout: 120_000 })
   )
 })

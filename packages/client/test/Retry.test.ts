@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Fiber, FastCheck, Layer, TestClock } from "effect"
+import { Chunk, Context, Duration, Effect, Fiber, FastCheck, Layer, TestClock } from "effect"
 import type * as ClientError from "../src/ClientError.js"
 import * as EventsClient from "../src/EventsClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -8,6 +8,20 @@ import * as Scripted from "./utils/ScriptedServer.js"
 
 const TOKEN = "polar_oat_retry_test_token"
 const slowPolicy: RetryPolicy.RetryOptions = { initialDelay: "1 second", maxDelay: "1 minute", jitter: 0, maxAttempts: 10, maxElapsed: "1 hour" }
+
+/**
+ * Waits in real time until the client sleeps on the TestClock for a backoff
+ * or a Retry-After (not for its 1-hour timeout), and returns when it wakes.
+ */
+const nextWake = Effect.gen(function*() {
+  for (let i = 0; i < 1000; i++) {
+    const now = yield* TestClock.currentTimeMillis
+    const wakes = Chunk.toReadonlyArray(yield* TestClock.sleeps()).filter((t) => t > now && t < now + 600_000)
+    if (wakes.length > 0) return Math.min(...wakes)
+    yield* realSleep(10)
+  }
+  return yield* Effect.dieMessage("the client never slept")
+})
 
 const ingest = (n = 1) => Effect.flatMap(EventsClient.EventsClient, (c) => c.ingest([event(n)]))
 
@@ -67,7 +81,7 @@ describe("retries", () => {
         ingest().pipe(Effect.provide(client(server.url, TOKEN, { timeout: "1 hour", retry: slowPolicy })))
       )
       yield* eventually(() => server.seen.length === 1)
-      yield* realSleep(100)
+      assert.strictEqual(yield* nextWake, 30_000)
       yield* TestClock.adjust("29 seconds")
       yield* realSleep(150)
       assert.strictEqual(server.seen.length, 1)
@@ -86,7 +100,7 @@ describe("retries", () => {
       const c = Context.get(context, EventsClient.EventsClient)
       const first = yield* Effect.fork(c.ingest([event(1)]))
       yield* eventually(() => server.seen.length === 1)
-      yield* realSleep(100)
+      assert.strictEqual(yield* nextWake, 30_000)
       const second = yield* Effect.fork(c.ingest([event(2)]))
       const list = yield* Effect.fork(c.ingest([event(3)]))
       yield* realSleep(200)
@@ -113,10 +127,14 @@ describe("retries", () => {
         )
       )
       // attempts at 0, 1, 3 and 7 s; the next (15 s) would pass the 10 s budget
-      for (let i = 0; i < 12; i++) {
-        yield* realSleep(40)
-        yield* TestClock.adjust("1 second")
+      const wakes: Array<number> = []
+      while (wakes.length < 3) {
+        const wake = yield* nextWake
+        wakes.push(wake)
+        yield* TestClock.adjust(wake - (yield* TestClock.currentTimeMillis))
+        yield* eventually(() => server.seen.length === wakes.length + 1)
       }
+      assert.deepStrictEqual(wakes, [1000, 3000, 7000])
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "ServerError")
       assert.strictEqual((error as ClientError.ServerError).status, 503)
@@ -201,9 +219,13 @@ describe("retries", () => {
       )
       assert.deepStrictEqual(result, { inserted: 1, duplicates: 0 })
       assert.strictEqual(server.seen.length, 2)
+      const slow = yield* Scripted.scoped(async (req) => {
+        await new Promise((r) => setTimeout(r, 1000))
+        return Scripted.ingested(req)
+      })
       const error = yield* Effect.flip(
         ingest().pipe(
-          Effect.provide(client(server.url, TOKEN, { timeout: "1 millis", retry: { maxAttempts: 1 } }))
+          Effect.provide(client(slow.url, TOKEN, { timeout: "100 millis", retry: { maxAttempts: 1 } }))
         )
       )
       assert.strictEqual(error._tag, "TransportError")

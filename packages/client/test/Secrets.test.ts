@@ -136,7 +136,7 @@ describe("the access token", () => {
       const withClient = <A, E>(url: string, f: (c: EventsClient.Service) => Effect.Effect<A, E>, options = {}) =>
         observe(
           Effect.flatMap(EventsClient.EventsClient, f).pipe(
-            Effect.provide(client(url, TOKEN, { retry: { initialDelay: "1 millis", maxAttempts: 3 }, ...options }))
+            Effect.provide(client(url, TOKEN, { retry: { initialDelay: "1 millis", maxAttempts: 3 }, ...options }, true))
           )
         )
 
@@ -156,7 +156,7 @@ describe("the access token", () => {
           Effect.scoped(
             Effect.flatMap(Ingester.make({ maxBatchAge: "1 millis" }), (ingester) =>
               Effect.zipRight(ingester.offer(event(8)), ingester.flush))
-          ).pipe(Effect.provide(client(echo.url, TOKEN, { retry: { initialDelay: "1 millis", maxAttempts: 2 } })))
+          ).pipe(Effect.provide(client(echo.url, TOKEN, { retry: { initialDelay: "1 millis", maxAttempts: 2 } }, true)))
         )
       ]
       assert.deepStrictEqual(results.map((r: Exit.Exit<unknown, unknown>) => Exit.isSuccess(r)), [

@@ -16,7 +16,7 @@ export interface TransportOptions {
   readonly userAgent: string
 }
 
-/** What a retry looked like, for stats. @internal */
+/** What a retry looked like, for stats. */
 export interface RetryInfo {
   readonly attempt: number
   readonly error: ClientError.ClientError
@@ -27,6 +27,8 @@ export interface RetryInfo {
 export interface RequestSpec<A> {
   readonly method: "GET" | "POST"
   readonly endpoint: string
+  /** the endpoint as a template for span names, e.g. `/v1/events/{id}` (default: `endpoint`) */
+  readonly route?: string | undefined
   /** an already encoded query string, without `?` */
   readonly query?: string | undefined
   readonly body?: Uint8Array | undefined
@@ -170,7 +172,7 @@ export const makeTransport = (
       }
       case 413:
         return fail(
-          new ClientError.PayloadTooLarge({ ...at, bytes: spec.body?.length ?? 0, events: -1 })
+          new ClientError.PayloadTooLarge({ ...at, bytes: spec.body?.length ?? 0, events: 0 })
         )
       case 422: {
         const decoded = decodeHttpValidationError(json)
@@ -217,7 +219,6 @@ export const makeTransport = (
       (request) => execute(spec, request)
     )
     return exchange.pipe(
-
       Effect.timeoutFail({
         duration: options.timeout,
         onTimeout: (): Failure => ({
@@ -238,7 +239,7 @@ export const makeTransport = (
           )
         )
       ),
-      Effect.withSpan(`PolarEvents.http ${spec.method} ${spec.endpoint}`, {
+      Effect.withSpan(`PolarEvents.http ${spec.method} ${spec.route ?? spec.endpoint}`, {
         kind: "client",
         attributes: {
           "http.request.method": spec.method,

@@ -17,6 +17,16 @@ export interface PreparedEvent {
   readonly bytes: number
 }
 
+/** A `PreparedEvent` whose size is measured when first asked for (the `Ingester` never asks). */
+class Prepared implements PreparedEvent {
+  private size = -1
+  constructor(readonly externalId: string, readonly json: string) {}
+  get bytes(): number {
+    if (this.size < 0) this.size = Buffer.byteLength(this.json)
+    return this.size
+  }
+}
+
 /** @internal */
 export interface PrepareOptions {
   readonly now?: Date | undefined
@@ -106,7 +116,7 @@ export const prepare = (
     // the caller's metadata object, which validation found equal to its checked copy: JSON.stringify is much
     // faster on the object as built than on the copy
     const json = JSON.stringify(toWire(e, externalId, stamp, (events[i] as { metadata?: unknown }).metadata))
-    out[i] = { externalId, json, bytes: Buffer.byteLength(json) }
+    out[i] = new Prepared(externalId, json)
   }
   return Either.right(out)
 }

@@ -1,21 +1,24 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import * as EventsClient from "../../src/EventsClient.js"
 import * as PolarServer from "./PolarServer.js"
 
-/** A real `EventsClient` over undici for a test server. */
+/** A real `EventsClient` over undici for a test server; logs below Error are dropped unless `verbose`. */
 export const client = (
   url: string,
   token: string,
-  options: Partial<EventsClient.Options> = {}
-): Layer.Layer<EventsClient.EventsClient> =>
-  EventsClient.layer({
+  options: Partial<EventsClient.Options> = {},
+  verbose = false
+): Layer.Layer<EventsClient.EventsClient> => {
+  const layer = EventsClient.layer({
     accessToken: Redacted.make(token),
     server: url,
     timeout: "5 seconds",
     retry: { initialDelay: "20 millis", maxDelay: "200 millis", maxAttempts: 20, maxElapsed: "2 minutes" },
     ...options
   }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  return verbose ? layer : Layer.merge(layer, Logger.minimumLogLevel(LogLevel.Error))
+}
 
 /** A Polar-like server for the duration of the scope. */
 export const polarServer = (options: PolarServer.PolarServerOptions = {}) =>
