@@ -428,6 +428,7 @@ const sqlite = async (): Promise<Array<Row>> => {
     {
       const small = tmpFile("gc.db")
       const smallRaw = tmpFile("gc-raw.db")
+      try {
       const n = Math.min(200_000, N)
       const sources = Array.from({ length: n }, (_, i) => ({ ...source(N + i), ts: source(i).ts }))
       const rdb = await rawSqlite(smallRaw)
@@ -453,8 +454,10 @@ const sqlite = async (): Promise<Array<Row>> => {
         baselineName: "better-sqlite3 INSERT loop, 100/tx",
         note: "group commit coalesces the callers into large transactions"
       })
-      rmDb(small)
-      rmDb(smallRaw)
+      } finally {
+        rmDb(small)
+        rmDb(smallRaw)
+      }
     }
 
     // bulk path: events as they are (v4 ids), 50,000 per call
