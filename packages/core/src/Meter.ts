@@ -268,6 +268,21 @@ export interface QuantitiesOptions extends internal.QuantitiesOptions {}
 export const quantities: (events: Iterable<Filterable>, options: QuantitiesOptions) => MeterQuantities =
   internal.quantities
 
+/**
+ * A meter's total from its bucket values and event counts, as Polar computes
+ * it: the sum for `count` and `sum`, the max or min of the non-empty buckets
+ * for `max` and `min`; `undefined` for `avg` and `unique`, whose total is the
+ * aggregation recomputed over every event of the period. Stores that
+ * aggregate buckets in SQL use it so their totals follow the same rule.
+ *
+ * @since 0.1.0
+ */
+export const totalOfBuckets: (
+  func: Aggregation["func"],
+  values: ReadonlyArray<number>,
+  counts: ReadonlyArray<number>
+) => number | undefined = internal.totalOfBuckets
+
 const decodeFilter = Schema.decodeUnknownEither(Filter)
 
 /**

@@ -322,30 +322,48 @@ export const quantities = (events: Iterable<Filterable>, options: QuantitiesOpti
     if (i !== undefined) buckets[i]!.push(e)
   }
   const values = buckets.map((b) => aggregate(aggregation, b))
-  let total = 0
-  switch (aggregation.func) {
-    case "count":
-    case "sum":
-      for (const v of values) total += v
-      break
-    case "max":
-    case "min": {
-      let seen = false
-      for (let i = 0; i < values.length; i++) {
-        if (buckets[i]!.length === 0) continue
-        const v = values[i]!
-        total = !seen ? v : aggregation.func === "max" ? Math.max(total, v) : Math.min(total, v)
-        seen = true
-      }
-      break
-    }
-    case "avg":
-    case "unique":
-      total = aggregate(aggregation, buckets.flat())
-      break
-  }
+  const total = totalOfBuckets(aggregation.func, values, buckets.map((b) => b.length)) ??
+    aggregate(aggregation, buckets.flat())
   return {
     quantities: starts.map((b, i) => ({ timestamp: new Date(b), quantity: values[i]! })),
     total
+  }
+}
+
+/**
+ * Polar's meter total from the buckets: their sum for `count` and `sum`, the
+ * max or min of the non-empty buckets for `max` and `min`. `undefined` for
+ * `avg` and `unique`, whose total is the aggregation recomputed over every
+ * event of the period.
+ *
+ * @internal
+ */
+export const totalOfBuckets = (
+  func: Aggregation["func"],
+  values: ReadonlyArray<number>,
+  counts: ReadonlyArray<number>
+): number | undefined => {
+  switch (func) {
+    case "count":
+    case "sum": {
+      let total = 0
+      for (const v of values) total += v
+      return total
+    }
+    case "max":
+    case "min": {
+      let total = 0
+      let seen = false
+      for (let i = 0; i < values.length; i++) {
+        if (counts[i] === 0) continue
+        const v = values[i]!
+        total = !seen ? v : func === "max" ? Math.max(total, v) : Math.min(total, v)
+        seen = true
+      }
+      return total
+    }
+    case "avg":
+    case "unique":
+      return undefined
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { EventQuery, Timestamp } from "@polar-events/core"
+import { EventQuery, Meter, Timestamp } from "@polar-events/core"
 import { Effect } from "effect"
 import type { EventsPage, NamesPage, QuantitiesQuery } from "../EventStore.js"
 import {
@@ -361,32 +361,14 @@ export const quantities = (
       values[Number(r.i)] = r.v === null ? 0 : Number(r.v)
       counts[Number(r.i)] = Number(r.n)
     }
-    let total = 0
-    switch (agg.func) {
-      case "count":
-      case "sum":
-        for (const v of values) total += v
-        break
-      case "max":
-      case "min": {
-        let seen = false
-        for (let i = 0; i < values.length; i++) {
-          if (counts[i] === 0) continue
-          total = !seen ? values[i]! : agg.func === "max" ? Math.max(total, values[i]!) : Math.min(total, values[i]!)
-          seen = true
-        }
-        break
-      }
-      case "avg":
-      case "unique": {
-        const tq = new Params(ctx.dialect)
-        const tv = valueExpr(tq)
-        const tw = [...conditions(tq), ...participates(tq)]
-        tw.push(`e.ts >= ${tq.int(bounds[0]!)}`, `e.ts < ${tq.int(bounds[bounds.length - 1]!)}`)
-        const t = yield* run(ctx, tq, `SELECT ${tv} AS v FROM pe_events e WHERE ${tw.join(" AND ")}`)
-        total = t[0]?.v === null || t[0]?.v === undefined ? 0 : Number(t[0].v)
-        break
-      }
+    let total = Meter.totalOfBuckets(agg.func, values, counts)
+    if (total === undefined) {
+      const tq = new Params(ctx.dialect)
+      const tv = valueExpr(tq)
+      const tw = [...conditions(tq), ...participates(tq)]
+      tw.push(`e.ts >= ${tq.int(bounds[0]!)}`, `e.ts < ${tq.int(bounds[bounds.length - 1]!)}`)
+      const t = yield* run(ctx, tq, `SELECT ${tv} AS v FROM pe_events e WHERE ${tw.join(" AND ")}`)
+      total = t[0]?.v === null || t[0]?.v === undefined ? 0 : Number(t[0].v)
     }
     return {
       quantities: starts.map((b, i) => ({ timestamp: Timestamp.fromEpochMicros(b * 1000), quantity: values[i]! })),
