@@ -160,9 +160,11 @@ const template = (): string => {
 
 type Mix = "mixed" | "ingest"
 
+/** Numbers the ingest requests of the whole run: every request's external ids are new. */
+let counter = 0
+
 const load = async (url: string, seconds: number, mix: Mix): Promise<AutocannonResult> => {
   const body = template()
-  let counter = 0
   const ingest: AutocannonRequest = {
     method: "POST",
     path: "/v1/events/ingest",

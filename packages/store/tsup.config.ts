@@ -8,6 +8,8 @@ export default defineConfig({
   clean: true,
   target: "node20",
   treeshake: true,
+  // import.meta.url in the CommonJS build (the checkpointer resolves the driver from it)
+  shims: true,
   // a native module: loaded at run time, never bundled
   external: ["better-sqlite3"]
 })

@@ -211,7 +211,8 @@ export const make = (
     const submit = yield* GroupCommit.make<Stored, boolean, EventStoreError>({
       write,
       maxItems: options.maxGroupSize ?? 20_000,
-      writers: options.writers ?? 1
+      writers: options.writers ?? 1,
+      lingerTurns: dialect === "sqlite" ? 8 : 0
     })
 
     const count = (flags: ReadonlyArray<boolean>) => {
@@ -327,9 +328,11 @@ export interface SqliteOptions extends StoreOptions {
 /**
  * The pragmas of the SQLite store: WAL (set by the client), `synchronous =
  * NORMAL` (durable at checkpoints, safe against corruption), a busy timeout
- * so concurrent processes wait their turn, a page cache, and a WAL
+ * so concurrent processes wait their turn, a page cache, and an automatic
  * checkpoint every 40,000 pages (160 MB) instead of 1,000: random index pages
- * are then written back once per checkpoint instead of once per commit.
+ * are then written back once per checkpoint instead of once per commit. The
+ * write connection of `layerSqlite` leaves checkpoints to a thread of their
+ * own and keeps a later one as a backstop.
  */
 const sqlitePragmas = (options: SqliteOptions, cacheSizeMiB: number) => [
   `PRAGMA busy_timeout = ${Math.round(Duration.toMillis(Duration.decode(options.busyTimeout ?? "30 seconds")))}`,
@@ -374,7 +377,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<EventStore, Eve
           try: () => SqliteWriter.open(options.filename, sqlitePragmas(options, options.cacheSizeMiB ?? 256)),
           catch: storeError("open")
         }),
-        (w) => Effect.sync(() => w.close())
+        (w) => w.close
       )
       return yield* make({ ...options, sqliteWriter } as InternalOptions)
     })

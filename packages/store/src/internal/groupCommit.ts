@@ -26,7 +26,15 @@ export interface GroupCommitOptions<I, R, E> {
   readonly maxItems: number
   /** how many writer fibers (1 for SQLite: there is one writer anyway) */
   readonly writers: number
+  /** at most this many event-loop turns to wait while the queue keeps growing */
+  readonly lingerTurns: number
 }
+
+/** One turn of Node's event loop: pending I/O callbacks run first. */
+const nextTurn = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
 
 /**
  * Starts the writer fibers in the current scope and returns `submit`, which
@@ -61,6 +69,15 @@ export const make = <I, R, E>(options: GroupCommitOptions<I, R, E>) =>
 
     const writer = Effect.gen(function*() {
       const first = yield* Queue.take(queue)
+      // Writes run on this thread and block it: give callers whose requests
+      // are already arriving a few turns of the event loop to join the group.
+      let size = yield* Queue.size(queue)
+      for (let turn = 0; turn < options.lingerTurns; turn++) {
+        yield* nextTurn
+        const now = yield* Queue.size(queue)
+        if (now === size) break
+        size = now
+      }
       const jobs = [first]
       let count = first.items.length
       while (count < options.maxItems) {

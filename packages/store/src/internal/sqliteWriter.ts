@@ -4,24 +4,90 @@
  * prepared statements run in a plain loop inside `BEGIN IMMEDIATE`. This is
  * the raw driver loop, so the store pays no per-row overhead over it.
  *
+ * WAL checkpoints run on a worker thread with its own connection (SQLite's
+ * advice for write-heavy programs): a commit no longer stops to copy the WAL
+ * back into the database file, and the copying uses another core. The write
+ * connection keeps a distant automatic checkpoint as a backstop.
+ *
  * @internal
  */
 import { SqlError } from "@effect/sql/SqlError"
 import Sqlite from "better-sqlite3"
 import { Effect, Exit } from "effect"
+import { createRequire } from "node:module"
+import { Worker } from "node:worker_threads"
 import { INSERT_ONE_SQLITE, type Tx } from "./writer.js"
 
 /** A write connection: its transaction runner and its close. @internal */
 export interface SqliteWriter {
   readonly transaction: <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>
-  readonly close: () => void
+  readonly close: Effect.Effect<void>
 }
 
-/** Opens the write connection with the store's pragmas. @internal */
+/** WAL pages the checkpointer lets pile up before it copies them back. @internal */
+export const CHECKPOINT_PAGES = 4000
+
+/** The automatic checkpoint of the write connection when a checkpointer runs (a backstop, 400 MB). @internal */
+export const BACKSTOP_PAGES = 100_000
+
+const CHECKPOINTER = `
+const { parentPort, workerData } = require("node:worker_threads")
+const Sqlite = require(workerData.driver)
+const db = new Sqlite(workerData.filename)
+db.pragma("busy_timeout = 0")
+let stopped = false
+let timer
+const tick = () => {
+  if (stopped) return
+  let behind = 0
+  try {
+    const r = db.pragma("wal_checkpoint(PASSIVE)")[0]
+    behind = r.log - r.checkpointed
+  } catch (e) {}
+  timer = behind > workerData.pages ? setImmediate(tick) : setTimeout(tick, 25)
+}
+parentPort.on("message", () => {
+  stopped = true
+  clearTimeout(timer)
+  clearImmediate(timer)
+  db.close()
+  parentPort.close()
+})
+tick()
+`
+
+interface Checkpointer {
+  readonly worker: Worker
+  readonly exited: Promise<void>
+}
+
+const startCheckpointer = (filename: string): Checkpointer | undefined => {
+  if (filename === "" || filename === ":memory:" || filename.startsWith("file:")) return undefined
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3")
+  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver, filename, pages: CHECKPOINT_PAGES } })
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
+  worker.on("error", () => {})
+  worker.unref()
+  return { worker, exited }
+}
+
+/** Asks the checkpointer to close its connection and waits for it (terminating it after 5 seconds). */
+const stopCheckpointer = (checkpointer: Checkpointer | undefined): Effect.Effect<void> =>
+  checkpointer === undefined
+    ? Effect.void
+    : Effect.promise(() => {
+      checkpointer.worker.postMessage("stop")
+      const timer = setTimeout(() => void checkpointer.worker.terminate(), 5000)
+      return checkpointer.exited.finally(() => clearTimeout(timer))
+    })
+
+/** Opens the write connection with the store's pragmas, and its checkpointer. @internal */
 export const open = (filename: string, pragmas: ReadonlyArray<string>): SqliteWriter => {
   const db = new Sqlite(filename)
   db.pragma("journal_mode = WAL")
   for (const p of pragmas) db.exec(p)
+  const checkpointer = startCheckpointer(filename)
+  if (checkpointer !== undefined) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
   const cache = new Map<string, Sqlite.Statement>()
   const prepare = (sql: string) => {
     let st = cache.get(sql)
@@ -70,6 +136,6 @@ export const open = (filename: string, pragmas: ReadonlyArray<string>): SqliteWr
         if (db.inTransaction) rollback.run()
         return yield* Effect.failCause(exit.cause)
       })),
-    close: () => db.close()
+    close: Effect.zipRight(stopCheckpointer(checkpointer), Effect.sync(() => db.close()))
   }
 }

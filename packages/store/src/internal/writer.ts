@@ -91,6 +91,18 @@ export const INSERT_ONE_SQLITE = `INSERT INTO pe_events (${INSERT_COLUMNS.join("
   new Array(N_COLUMNS).fill("?").join(",")
 }) ON CONFLICT DO NOTHING`
 
+/**
+ * The lookup of who holds some dedup hash slots of one organization. It must
+ * reach the partial dedup index: `org = ? AND ext_hash IN (...)` does, a
+ * row-value `(org, ext_hash) IN (VALUES ...)` scans the organization.
+ *
+ * @internal
+ */
+export const holdersSql = (dialect: Dialect, count: number): string =>
+  dialect === "pg"
+    ? "SELECT ext_hash, external_id FROM pe_events WHERE org = $1 AND ext_hash = ANY($2::bigint[])"
+    : `SELECT ext_hash, external_id FROM pe_events WHERE org = ? AND ext_hash IN (${new Array(count).fill("?").join(",")})`
+
 /** Options of the writer. @internal */
 export interface WriterOptions {
   /** the external id hash (tests use a degenerate one to force collisions) */
@@ -365,17 +377,19 @@ export const writeBatch = (
           conflicted.push(c)
         }
       }
-      // who holds the hash slots of the rows that were not inserted?
-      for (let i = 0; i < conflicted.length; i += 400) {
-        const chunk = conflicted.slice(i, i + 400)
-        const params = chunk.flatMap((c) => [c.org, c.hash])
-        const rows = yield* tx.query(
-          `SELECT org, ext_hash, external_id FROM pe_events WHERE (org, ext_hash) IN ` +
-            `(VALUES ${placeholders(d, chunk.length, 2, ["integer", "bigint"])})`,
-          params
-        )
+      // who holds the hash slots of the rows that were not inserted? (one organization per lookup)
+      const byOrg = new Map<number, Array<Candidate>>()
+      for (const c of conflicted) {
+        let list = byOrg.get(c.org)
+        if (list === undefined) byOrg.set(c.org, list = [])
+        list.push(c)
+      }
+      for (const [org, list] of byOrg) for (let i = 0; i < list.length; i += 400) {
+        const chunk = list.slice(i, i + 400)
+        const hashes = chunk.map((c) => c.hash!)
+        const rows = yield* tx.query(holdersSql(d, hashes.length), d === "pg" ? [org, hashes] : [org, ...hashes])
         const holders = new Map<string, string>()
-        for (const r of rows) holders.set(`${Number(r.org)}:${Number(r.ext_hash)}`, r.external_id)
+        for (const r of rows) holders.set(`${org}:${Number(r.ext_hash)}`, r.external_id)
         for (const c of chunk) {
           const holder = holders.get(`${c.org}:${c.hash}`)
           if (holder === undefined || holder === c.s.externalId) continue
