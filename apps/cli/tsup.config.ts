@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/bin.ts"],
+  // checkWorker: the worker thread of `import` (see src/checkWorker.ts)
+  entry: ["src/bin.ts", "src/checkWorker.ts"],
   format: ["esm"],
   dts: false,
   sourcemap: true,

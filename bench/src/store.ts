@@ -22,6 +22,8 @@ import { fileURLToPath } from "node:url"
 import Pg from "pg"
 // @ts-ignore: the bench has no @types/pg-copy-streams
 import { from as copyFrom } from "pg-copy-streams"
+// the store's own external id hash, so the raw rows are the same rows
+import { hash53 } from "../../packages/store/src/internal/ids.js"
 import { createDatabase, startPostgres } from "../../packages/store/test/utils/postgres.js"
 import { median, type Row } from "./Bench.js"
 
@@ -120,22 +122,6 @@ const slice = <A>(k: number, f: (i: number) => A): Array<A> => {
 // ---------------------------------------------------------------------------
 // raw baselines: the same rows into the same schema
 // ---------------------------------------------------------------------------
-
-/** The store's external id hash (cyrb53), so the raw rows are the same rows. */
-const hash53 = (s: string): number => {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i)
-    h1 = Math.imul(h1 ^ ch, 2654435761)
-    h2 = Math.imul(h2 ^ ch, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0)
-}
 
 let pool = Buffer.alloc(0)
 let poolPos = 0

@@ -193,4 +193,39 @@ describe("import", () => {
     const usage = await run(["import", "x.ndjson", "--format", "xml", "--db", freshDb()])
     assert.strictEqual(usage.code, 2)
   })
+
+  it("checks a large NDJSON file in two parts at once, reporting bad lines of both in order", async () => {
+    // over 4 MiB: the second half is checked on a worker thread
+    const lines = Array.from({ length: 16_000 }, (_, i) => JSON.stringify(wireEvent(i)))
+    lines[1] = "{not json"
+    lines[4_999] = JSON.stringify({ ...wireEvent(4_999), timestamp: "yesterday" })
+    lines[11_999] = "[1, 2]"
+    lines[15_999] = JSON.stringify({ ...wireEvent(15_999), name: 42 })
+    const big = file("big.ndjson", lines.join("\n") + "\n")
+    assert.ok(fs.statSync(big).size > 4 * 1024 * 1024)
+    const db = freshDb()
+    const r = await run(["import", big, "--db", db])
+    assert.strictEqual(r.code, 1, r.stderr)
+    const reported = r.stderr.split("\n").filter((l) => /^line \d+:/.test(l))
+    assert.deepStrictEqual(reported.map((l) => Number(/^line (\d+)/.exec(l)![1])), [2, 5_000, 12_000, 16_000])
+    assert.match(reported[2]!, /^line 12000: expected an event \(a JSON object\), got an array/)
+    assert.match(r.stderr, /error: 4 of 16,000 records are invalid; nothing was imported/)
+    assert.deepStrictEqual(await stored(db), [])
+
+    const dryRun = await run(["import", big, "--db", db, "--dry-run"])
+    assert.deepStrictEqual(
+      dryRun.stderr.split("\n").filter((l) => /^line \d+:/.test(l)).map((l) => Number(/^line (\d+)/.exec(l)![1])),
+      [2, 5_000, 12_000, 16_000]
+    )
+
+    // fixed, the whole file goes in
+    lines[1] = JSON.stringify(wireEvent(1))
+    lines[4_999] = JSON.stringify(wireEvent(4_999))
+    lines[11_999] = JSON.stringify(wireEvent(11_999))
+    lines[15_999] = JSON.stringify(wireEvent(15_999))
+    const good = file("big-good.ndjson", lines.join("\n") + "\n")
+    const summary = JSON.parse(await ok(["import", good, "--db", db, "--json"]))
+    assert.strictEqual(summary.records, 16_000)
+    assert.strictEqual(summary.inserted, 16_000)
+  }, 120_000)
 })

@@ -18,11 +18,14 @@
 import { Args, Command, Options } from "@effect/cli"
 import { EventStore } from "@polar-events/store"
 import type { Event, EventCreate } from "@polar-events/core"
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { Readable } from "node:stream"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import type { CheckMessage, CheckRange } from "../checkWorker.js"
 import { CommandError, Reported, UsageError } from "../CliError.js"
 import { CliSettings, storage } from "../GlobalOptions.js"
 import * as Output from "../Output.js"
@@ -31,12 +34,65 @@ import { Organization } from "../Storage.js"
 import { withDatabase } from "../internal/context.js"
 import { governor } from "../internal/memory.js"
 import { prepare, type Problem } from "../internal/prepare.js"
-import { decodeUtf8, detectFormat, type Format, formats, InputError, records } from "../internal/readers.js"
+import { decodeUtf8, detectFormat, type Format, formats, InputError, newlinesBefore, records } from "../internal/readers.js"
 
 const READ_CHUNK = 512 * 1024
 /** the heap kept while streaming (see `internal/memory.ts`) */
 const HEAP_CEILING_MIB = 64
 const PARSE_BATCH = 500
+/** NDJSON files at least this large are checked in two parts at once */
+const SPLIT_MIN_BYTES = 4 * 1024 * 1024
+
+/** Where the second part of a file starts: just after the first newline past the middle. */
+const splitPoint = (file: string, size: number): number | undefined => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buffer = Buffer.allocUnsafe(256 * 1024)
+    for (let at = Math.floor(size / 2); at < size;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, at)
+      if (n === 0) return undefined
+      const nl = buffer.subarray(0, n).indexOf(10)
+      if (nl !== -1) return at + nl + 1 < size ? at + nl + 1 : undefined
+      at += n
+    }
+    return undefined
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Checks the part of a file from `range.start` on a worker thread
+ * (`checkWorker.ts`); `undefined` when the worker cannot run (then the main
+ * thread checks that part itself).
+ */
+const checkInWorker = (
+  range: CheckRange,
+  onBytes: (n: number) => void
+): Effect.Effect<Extract<CheckMessage, { _tag: "Done" }> | undefined> =>
+  Effect.async((resume) => {
+    const url = new URL("./checkWorker.js", import.meta.url)
+    if (url.protocol !== "file:" || !fs.existsSync(fileURLToPath(url))) return resume(Effect.succeed(undefined))
+    // a small heap: the worker holds one batch at a time (running out falls back to the main thread)
+    const worker = new Worker(url, { workerData: range, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } })
+    let done = false
+    const finish = (result: Extract<CheckMessage, { _tag: "Done" }> | undefined) => {
+      if (done) return
+      done = true
+      void worker.terminate()
+      resume(Effect.succeed(result))
+    }
+    worker.on("message", (m: CheckMessage) => {
+      if (m._tag === "Progress") onBytes(m.bytes)
+      else finish(m._tag === "Done" ? m : undefined)
+    })
+    worker.on("error", () => finish(undefined))
+    worker.on("exit", () => finish(undefined))
+    return Effect.sync(() => {
+      done = true
+      void worker.terminate()
+    })
+  })
 
 /** A readable input: how big it is and how to open it. */
 interface Input {
@@ -149,7 +205,8 @@ const pass = <E, R>(
   format: Format,
   options: { readonly organizationId: string; readonly now: Date; readonly checkOnly: boolean },
   onBytes: (n: number) => void,
-  onBatch: (batch: ReturnType<typeof prepare>) => Effect.Effect<void, E, R>
+  onBatch: (batch: ReturnType<typeof prepare>) => Effect.Effect<void, E, R>,
+  lineOffset = 0
 ): Effect.Effect<void, E | CommandError, R> =>
   Effect.acquireUseRelease(
     Effect.sync(() => records(decodeUtf8(source, onBytes), format, PARSE_BATCH)),
@@ -166,6 +223,7 @@ const pass = <E, R>(
                 : new CommandError({ message: `cannot read the input: ${(e as Error).message}`, cause: e })
           })
           if (next.done === true) return
+          if (lineOffset > 0) for (const item of next.value) (item as { line: number }).line += lineOffset
           yield* onBatch(prepare(next.value, options))
         }
       }),
@@ -238,6 +296,13 @@ export const importCommand = Command.make(
         const stats: Stats = { records: 0, valid: 0, invalid: 0, inserted: 0, duplicates: 0 }
         const twoPass = !input.skipInvalid && !input.dryRun
         const writeNow = input.skipInvalid && !input.dryRun
+        // a large NDJSON file is checked in two parts at once: the first here, the second on a worker thread
+        const split = !stdin && !writeNow && format === "ndjson" && size !== undefined && size >= SPLIT_MIN_BYTES
+          ? splitPoint(input.file, size)
+          : undefined
+        if (split !== undefined) {
+          firstSource = fs.createReadStream(input.file, { end: split - 1, highWaterMark: READ_CHUNK })
+        }
 
         yield* Progress.withProgress(
           {
@@ -290,7 +355,7 @@ export const importCommand = Command.make(
                 })
 
               // first pass: check (and, with --skip-invalid, write)
-              yield* pass(firstSource, format, { organizationId: org, now, checkOnly: !writeNow }, onBytes, (batch) =>
+              const onFirst = (batch: ReturnType<typeof prepare>) =>
                 Effect.gen(function*() {
                   stats.records += batch.records
                   stats.valid += batch.valid
@@ -298,7 +363,57 @@ export const importCommand = Command.make(
                   yield* report(batch.problems)
                   if (writeNow) yield* write(batch)
                   progress.update(stats.records, fraction())
-                }))
+                })
+              const checkOptions = { organizationId: org, now, checkOnly: !writeNow }
+              if (split === undefined) {
+                yield* pass(firstSource, format, checkOptions, onBytes, onFirst)
+              } else {
+                const spoolDir = yield* Effect.acquireRelease(
+                  Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "polar-events-check-"))),
+                  (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+                )
+                const spool = path.join(spoolDir, "problems")
+                const second = yield* Effect.fork(checkInWorker({
+                  file: input.file,
+                  start: split,
+                  organizationId: org,
+                  now: now.getTime(),
+                  spool,
+                  color: settings.colorErr,
+                  batchSize: PARSE_BATCH
+                }, onBytes))
+                yield* pass(firstSource, format, checkOptions, onBytes, onFirst)
+                const checked = yield* Fiber.join(second)
+                if (checked !== undefined) {
+                  // the second part's problems, after the first part's: every line in order
+                  if (checked.invalid > 0) {
+                    progress.clear()
+                    const fd = fs.openSync(spool, "r")
+                    try {
+                      const buffer = Buffer.allocUnsafe(1024 * 1024)
+                      for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer)) {
+                        process.stderr.write(Buffer.from(buffer.subarray(0, n)))
+                      }
+                    } finally {
+                      fs.closeSync(fd)
+                    }
+                  }
+                  stats.records += checked.records
+                  stats.valid += checked.valid
+                  stats.invalid += checked.invalid
+                  progress.update(stats.records, fraction())
+                } else {
+                  // no worker: the second part here, its lines numbered from the file's start
+                  yield* pass(
+                    fs.createReadStream(input.file, { start: split, highWaterMark: READ_CHUNK }),
+                    format,
+                    checkOptions,
+                    () => {},
+                    onFirst,
+                    newlinesBefore(input.file, split)
+                  )
+                }
+              }
               if (spoolFd !== undefined) fs.closeSync(spoolFd)
 
               if (writeNow) {

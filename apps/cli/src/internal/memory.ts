@@ -16,7 +16,8 @@ const gc = (): (() => void) | undefined => {
   if (collect === undefined) {
     try {
       v8.setFlagsFromString("--expose-gc")
-      collect = vm.runInNewContext("gc") as () => void
+      const gc = vm.runInNewContext("gc") as (options?: { type?: string; execution?: string }) => void
+      collect = () => gc({ type: "major", execution: "async" })
     } catch {
       collect = () => {}
     }

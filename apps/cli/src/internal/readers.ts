@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as fs from "node:fs"
 import { StringDecoder } from "node:string_decoder"
 
 /** The input formats of `import`. @internal */
@@ -27,6 +28,24 @@ export type Item =
 /** The place of an item, as shown to the user: `line 12` or `line 3, events[2]`. @internal */
 export const where = (item: { readonly line: number; readonly index?: number | undefined }): string =>
   item.index === undefined ? `line ${item.line}` : `line ${item.line}, events[${item.index}]`
+
+/** How many newlines the first `end` bytes of a file hold: the line number where a part starting there begins, less one. @internal */
+export const newlinesBefore = (file: string, end: number): number => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buffer = Buffer.allocUnsafe(1024 * 1024)
+    let lines = 0
+    for (let at = 0; at < end;) {
+      const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, end - at), at)
+      if (n === 0) break
+      for (let i = buffer.indexOf(10); i !== -1 && i < n; i = buffer.indexOf(10, i + 1)) lines++
+      at += n
+    }
+    return lines
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 
 /** A whole input that cannot be read as its format (a bad CSV header, data after a JSON array). @internal */
 export class InputError extends Error {
@@ -229,8 +248,8 @@ async function* jsonArray(chunks: AsyncIterable<string>, batchSize: number): Asy
   if (out.length > 0) yield out
 }
 
-/** The top-level columns a CSV may have besides `metadata.*` and `metadata`. @internal */
-export const csvColumns: ReadonlyArray<string> = [
+/** The fixed CSV columns of an event, before its `metadata.*` columns. @internal */
+export const csvFixedColumns: ReadonlyArray<string> = [
   "id",
   "timestamp",
   "name",
@@ -241,10 +260,12 @@ export const csvColumns: ReadonlyArray<string> = [
   "external_customer_id",
   "member_id",
   "external_member_id",
-  "external_id",
   "parent_id",
   "child_count"
 ]
+
+/** The top-level columns a CSV may have besides `metadata.*` and `metadata`: what export writes, and `external_id`. @internal */
+export const csvColumns: ReadonlyArray<string> = [...csvFixedColumns, "external_id"]
 
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 

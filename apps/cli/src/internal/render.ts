@@ -7,7 +7,7 @@
 import { Event } from "@polar-events/core"
 import { Schema } from "effect"
 import { csvRow, type Column } from "../Output.js"
-import { formatScalar } from "./readers.js"
+import { csvFixedColumns, formatScalar } from "./readers.js"
 
 const encode = Schema.encodeSync(Event.Event)
 
@@ -47,21 +47,6 @@ export const eventRow = (event: Event.Event): Array<string> => {
   ]
 }
 
-/** The fixed CSV columns of an event, before its `metadata.*` columns. @internal */
-export const csvFixedColumns: ReadonlyArray<string> = [
-  "id",
-  "timestamp",
-  "name",
-  "source",
-  "label",
-  "organization_id",
-  "customer_id",
-  "external_customer_id",
-  "member_id",
-  "external_member_id",
-  "parent_id",
-  "child_count"
-]
 
 const FLATTENED = new Set(["_cost", "_llm"])
 
