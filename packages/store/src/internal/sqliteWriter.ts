@@ -14,6 +14,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import Sqlite from "better-sqlite3"
 import { Effect, Exit } from "effect"
+import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 import { INSERT_ONE_SQLITE, type Tx } from "./writer.js"
@@ -61,8 +62,7 @@ interface Checkpointer {
   readonly exited: Promise<void>
 }
 
-const startCheckpointer = (filename: string): Checkpointer | undefined => {
-  if (filename === "" || filename === ":memory:" || filename.startsWith("file:")) return undefined
+const startCheckpointer = (filename: string): Checkpointer => {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3")
   const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver, filename, pages: CHECKPOINT_PAGES } })
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
@@ -76,18 +76,39 @@ const stopCheckpointer = (checkpointer: Checkpointer | undefined): Effect.Effect
   checkpointer === undefined
     ? Effect.void
     : Effect.promise(() => {
+      // until it has exited, the worker keeps the process alive: a process that exits while the
+      // worker is still loading its driver aborts
+      checkpointer.worker.ref()
       checkpointer.worker.postMessage("stop")
       const timer = setTimeout(() => void checkpointer.worker.terminate(), 5000)
       return checkpointer.exited.finally(() => clearTimeout(timer))
     })
 
-/** Opens the write connection with the store's pragmas, and its checkpointer. @internal */
+const hasFile = (filename: string) => filename !== "" && filename !== ":memory:" && !filename.startsWith("file:")
+
+/**
+ * Opens the write connection with the store's pragmas. Its checkpointer
+ * starts once the WAL has grown past `CHECKPOINT_PAGES`: a process that
+ * writes little (a command line ingesting a few events) never starts one.
+ *
+ * @internal
+ */
 export const open = (filename: string, pragmas: ReadonlyArray<string>): SqliteWriter => {
   const db = new Sqlite(filename)
   db.pragma("journal_mode = WAL")
   for (const p of pragmas) db.exec(p)
-  const checkpointer = startCheckpointer(filename)
-  if (checkpointer !== undefined) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
+  const lazy = hasFile(filename)
+  if (lazy) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
+  const walLimit = CHECKPOINT_PAGES * (db.pragma("page_size", { simple: true }) as number)
+  let checkpointer: Checkpointer | undefined
+  let commits = 0
+  /** After a commit: starts the checkpointer when the WAL has grown large (looked at every 8 commits). */
+  const afterCommit = () => {
+    if (!lazy || checkpointer !== undefined || ++commits % 8 !== 0) return
+    if ((Fs.statSync(`${filename}-wal`, { throwIfNoEntry: false })?.size ?? 0) > walLimit) {
+      checkpointer = startCheckpointer(filename)
+    }
+  }
   const cache = new Map<string, Sqlite.Statement>()
   const prepare = (sql: string) => {
     let st = cache.get(sql)
@@ -129,13 +150,16 @@ export const open = (filename: string, pragmas: ReadonlyArray<string>): SqliteWr
         const exit = yield* Effect.exit(f(tx))
         if (Exit.isSuccess(exit)) {
           const committed = yield* Effect.exit(Effect.try({ try: () => commit.run(), catch: fail }))
-          if (Exit.isSuccess(committed)) return exit.value
+          if (Exit.isSuccess(committed)) {
+            afterCommit()
+            return exit.value
+          }
           if (db.inTransaction) rollback.run()
           return yield* Effect.failCause(committed.cause)
         }
         if (db.inTransaction) rollback.run()
         return yield* Effect.failCause(exit.cause)
       })),
-    close: Effect.zipRight(stopCheckpointer(checkpointer), Effect.sync(() => db.close()))
+    close: Effect.suspend(() => Effect.zipRight(stopCheckpointer(checkpointer), Effect.sync(() => db.close())))
   }
 }
