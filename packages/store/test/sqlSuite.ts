@@ -7,6 +7,7 @@ import { assert, it } from "@effect/vitest"
 import { Effect, Either, type Layer, type Scope } from "effect"
 import { EventStore } from "../src/EventStore.js"
 import * as SqlEventStore from "../src/SqlEventStore.js"
+import { Ids } from "@polar-events/core"
 import { newOrg } from "./utils/events.js"
 
 /** A fresh database: a store layer over it, and raw SQL on it. */
@@ -30,6 +31,35 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
       yield* withStore(t.layer(), () => Effect.void)
       const rows = yield* Effect.promise(() => t.exec("SELECT version, name FROM pe_migrations ORDER BY version"))
       assert.deepStrictEqual(rows.map((r) => Number(r.version)), [SqlEventStore.latestSchemaVersion])
+    })))
+
+  it.live(`${name}: a store that has not seen a customer lists it with its total, on every page`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      const org = newOrg()
+      const events = Array.from({ length: 25 }, (_, i) => ({
+        name: "x",
+        externalCustomerId: i % 5 === 0 ? "alice" : "bob",
+        timestamp: new Date(Date.UTC(2024, 0, 1, 0, 0, i))
+      }))
+      yield* withStore(t.layer(), (store) => store.ingest(org, [...events, { name: "x", customerId: "0b9e5a0e-8d7f-4b5a-9c3e-1f2a3b4c5d6e" }]))
+      // a second store: its key cache is cold, so the customer is resolved inside the list statement
+      const pages = (query: Parameters<EventStore.Service["list"]>[1]) =>
+        withStore(t.layer(), (store) => store.list(org, query))
+      const bob = yield* pages({ externalCustomerId: ["bob"], limit: 10 })
+      assert.deepStrictEqual(bob.pagination, { totalCount: 20, maxPage: 2 })
+      assert.deepStrictEqual(bob.items.map((e) => e.timestamp.getTime()), events.filter((e) => e.externalCustomerId === "bob").map((e) => e.timestamp.getTime()).reverse().slice(0, 10))
+      assert.deepStrictEqual((yield* pages({ externalCustomerId: ["bob"], limit: 10, page: 2 })).items.length, 10)
+      const past = yield* pages({ externalCustomerId: ["bob"], limit: 10, page: 3 })
+      assert.deepStrictEqual(past, { items: [], pagination: { totalCount: 20, maxPage: 2 } }, "a page past the end still counts")
+      assert.deepStrictEqual((yield* pages({ externalCustomerId: ["alice"], limit: 2 })).pagination, { totalCount: 5, maxPage: 3 })
+      assert.deepStrictEqual((yield* pages({ customerId: [Ids.CustomerId.make("0b9e5a0e-8d7f-4b5a-9c3e-1f2a3b4c5d6e")] })).pagination, { totalCount: 1, maxPage: 1 })
+      assert.deepStrictEqual(yield* pages({ externalCustomerId: ["nobody"] }), { items: [], pagination: { totalCount: 0, maxPage: 0 } })
+      assert.deepStrictEqual(yield* pages({ externalCustomerId: ["nobody"], page: 2 }), { items: [], pagination: { totalCount: 0, maxPage: 0 } })
+      const cursor = yield* pages({ externalCustomerId: ["bob"], limit: 15, cursorPagination: true })
+      assert.deepStrictEqual([cursor.items.length, cursor.pagination], [15, { hasNextPage: true }])
+      assert.strictEqual((yield* pages({ externalCustomerId: ["alice", "bob"], limit: 1 })).pagination.hasOwnProperty("totalCount"), true)
+      assert.deepStrictEqual((yield* pages({ externalCustomerId: ["alice", "bob"], limit: 1 })).pagination, { totalCount: 25, maxPage: 25 })
     })))
 
   it.live(`${name}: dedup stays exact when external id hashes collide`, () =>

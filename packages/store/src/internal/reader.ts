@@ -29,6 +29,8 @@ const COLUMNS =
   "e.id, e.ts, e.name, e.source, e.customer_id, e.external_customer_id, e.member_id, e.external_member_id, " +
   "e.parent_id, e.child_count, e.flags, e.label, e.customer, e.metadata"
 
+const COLUMN_COUNT = COLUMNS.split(",").length
+
 /** Reads the rows of `COLUMNS` (as arrays) into events. */
 const rowToEvent = (dialect: Dialect, orgId: string) => (r: ReadonlyArray<any>): T.Event =>
   toEvent(
@@ -122,6 +124,31 @@ const customerCondition = (q: Params, ckeys: ReadonlyArray<number>, xkeys: Reado
   return parts.length === 0 ? q.FALSE : parts.length === 1 ? parts[0]! : `(${parts.join(" OR ")})`
 }
 
+/**
+ * PostgreSQL: the condition for a query that names exactly one customer (by
+ * id or external id) whose key is not cached, with the key looked up by a
+ * scalar subquery (run once per statement; NULL, so no rows, when there is
+ * no such customer). `xkey = (subquery)` keeps the customer index ordered
+ * by time, so `LIMIT` stops early. `undefined` when the query names none,
+ * several, or a cached one.
+ */
+const inlineCustomer = (
+  ctx: ReaderContext,
+  q: Params,
+  org: number,
+  customerIds: ReadonlyArray<string> | undefined,
+  externalIds: ReadonlyArray<string> | undefined
+): string | undefined => {
+  const c = customerIds?.length ?? 0
+  const x = externalIds?.length ?? 0
+  if (c + x !== 1) return undefined
+  const kind = c === 1 ? 0 : 1
+  const value = kind === 0 ? normalizeId(customerIds![0]!) : externalIds![0]!
+  if (ctx.keys.customers.has(ctx.keys.customerKey(org, kind, value))) return undefined
+  return `e.${kind === 0 ? "ckey" : "xkey"} = (SELECT key FROM pe_customers WHERE org = ${q.int(org)} AND kind = ${kind} ` +
+    `AND value = ${q.text(value)})`
+}
+
 const idParam = (q: Params, id: string) => (q.dialect === "sqlite" ? q.add(uuidToBytes(id)) : `${q.add(id)}::uuid`)
 
 const searchCondition = (q: Params, needle: string): string => {
@@ -147,12 +174,14 @@ const listWhere = (
     const query = n.query
     const org = yield* orgKey(ctx, orgId)
     if (org === undefined) return undefined
+    const q = new Params(ctx.dialect)
     let keys: readonly [Array<number>, Array<number>] | undefined
-    if (query.customerId !== undefined || query.externalCustomerId !== undefined) {
+    // PostgreSQL, one customer whose key is not known yet: resolved inside the statement, not by a round trip
+    const inline = ctx.dialect === "pg" ? inlineCustomer(ctx, q, org, query.customerId, query.externalCustomerId) : undefined
+    if (inline === undefined && (query.customerId !== undefined || query.externalCustomerId !== undefined)) {
       keys = yield* customerKeys(ctx, org, query.customerId, query.externalCustomerId)
       if (keys[0].length === 0 && keys[1].length === 0) return undefined
     }
-    const q = new Params(ctx.dialect)
     let prefix = ""
     const where: Array<string> = []
     if (query.parentId !== undefined) {
@@ -166,7 +195,13 @@ const listWhere = (
       where.push("e.id IN (SELECT id FROM sub)")
     }
     // customer keys belong to one organization: with them, the customer index alone answers
-    where.push(keys !== undefined ? customerCondition(q, keys[0], keys[1]) : `e.org = ${q.int(org)}`)
+    where.push(
+      inline !== undefined
+        ? inline
+        : keys !== undefined
+        ? customerCondition(q, keys[0], keys[1])
+        : `e.org = ${q.int(org)}`
+    )
     if (query.name !== undefined) where.push(`e.name IN (${q.list(query.name)})`)
     if (query.source !== undefined) where.push(`e.source IN (${q.list(query.source)})`)
     if (query.startTimestamp !== undefined) where.push(`e.ts > ${q.int(Timestamp.toEpochMicros(query.startTimestamp))}`)
@@ -216,18 +251,24 @@ export const list = (ctx: ReaderContext, orgId: string, n: NormalizedList): Effe
     const countQ = new Params(ctx.dialect)
     // the count statement has the same placeholders as the page one, minus LIMIT/OFFSET
     countQ.values.push(...q.values)
-    const [countRows, rows] = yield* Effect.all([
-      run(ctx, countQ, `${prefix}SELECT COUNT(*) AS n FROM pe_events e WHERE ${where.join(" AND ")}`),
-      runValues(
-        ctx,
-        q,
-        `${prefix}SELECT ${COLUMNS} FROM pe_events e WHERE ${where.join(" AND ")} ORDER BY e.ts ${dir}, e.id ${dir} ` +
-          `LIMIT ${q.int(n.limit)} OFFSET ${q.int((n.page - 1) * n.limit)}`
-      )
-    ])
+    const count = `SELECT COUNT(*) AS n FROM pe_events e WHERE ${where.join(" AND ")}`
+    const countRows = () => Effect.map(run(ctx, countQ, prefix + count), (r) => Number(r[0].n))
+    const page = `SELECT ${COLUMNS}${ctx.dialect === "pg" ? `, (${count}) AS total_count` : ""} FROM pe_events e ` +
+      `WHERE ${where.join(" AND ")} ORDER BY e.ts ${dir}, e.id ${dir} ` +
+      `LIMIT ${q.int(n.limit)} OFFSET ${q.int((n.page - 1) * n.limit)}`
+    // PostgreSQL counts inside the page statement (its placeholders are numbered, so the subquery reuses them):
+    // one round trip; a page past the end has no row to carry the count, so it is counted apart
+    const rows = yield* runValues(ctx, q, prefix + page)
+    const total = ctx.dialect !== "pg"
+      ? yield* countRows()
+      : rows.length > 0
+      ? Number(rows[0][COLUMN_COUNT])
+      : n.page === 1
+      ? 0
+      : yield* countRows()
     return {
       items: rows.map(rowToEvent(ctx.dialect, orgId)),
-      pagination: EventQuery.makePagination(Number(countRows[0].n), n.limit)
+      pagination: EventQuery.makePagination(total, n.limit)
     }
   })
 
