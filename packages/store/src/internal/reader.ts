@@ -92,7 +92,7 @@ const customerKeys = (
   const missing: Array<[number, string]> = []
   for (const [kind, values] of [[0, customerIds?.map(normalizeId)], [1, externalIds]] as const) {
     for (const value of values ?? []) {
-      const key = ctx.keys.customers.get(ctx.keys.customerKey(org, kind, value))
+      const key = ctx.keys.customers.get(org, kind, value)
       if (key === undefined) missing.push([kind, value])
       else (kind === 0 ? c : x).push(key)
     }
@@ -110,7 +110,7 @@ const customerKeys = (
         const kind = Number(r.kind)
         const key = Number(r.key)
         ;(kind === 0 ? c : x).push(key)
-        ctx.keys.rememberCustomer(ctx.keys.customerKey(org, kind, r.value), key)
+        ctx.keys.rememberCustomer(org, kind, r.value, key)
       }
       return [c, x] as const
     })
@@ -144,7 +144,7 @@ const inlineCustomer = (
   if (c + x !== 1) return undefined
   const kind = c === 1 ? 0 : 1
   const value = kind === 0 ? normalizeId(customerIds![0]!) : externalIds![0]!
-  if (ctx.keys.customers.has(ctx.keys.customerKey(org, kind, value))) return undefined
+  if (ctx.keys.customers.has(org, kind, value)) return undefined
   return `e.${kind === 0 ? "ckey" : "xkey"} = (SELECT key FROM pe_customers WHERE org = ${q.int(org)} AND kind = ${kind} ` +
     `AND value = ${q.text(value)})`
 }

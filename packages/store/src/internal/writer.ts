@@ -49,32 +49,71 @@ export interface Tx {
 
 
 
+/**
+ * Customer keys by (organization, kind) and then by the customer's own id
+ * string: a lookup hashes the event's string (V8 caches a string's hash)
+ * instead of building a compound key for every row. @internal
+ */
+export class CustomerKeys {
+  private readonly byScope = new Map<number, Map<string, number>>()
+  size = 0
+  private scope(org: number, kind: number, create: boolean): Map<string, number> | undefined {
+    const id = org * 2 + kind
+    let m = this.byScope.get(id)
+    if (m === undefined && create) this.byScope.set(id, m = new Map())
+    return m
+  }
+  get(org: number, kind: number, value: string): number | undefined {
+    return this.scope(org, kind, false)?.get(value)
+  }
+  has(org: number, kind: number, value: string): boolean {
+    return this.scope(org, kind, false)?.has(value) === true
+  }
+  set(org: number, kind: number, value: string, key: number): void {
+    const m = this.scope(org, kind, true)!
+    if (!m.has(value)) this.size++
+    m.set(value, key)
+  }
+  clear(): void {
+    this.byScope.clear()
+    this.size = 0
+  }
+  /** Every entry as `[org, kind, value, key]`. */
+  *entries(): IterableIterator<readonly [number, number, string, number]> {
+    for (const [id, m] of this.byScope) {
+      const org = Math.floor(id / 2)
+      const kind = id % 2
+      for (const [value, key] of m) yield [org, kind, value, key]
+    }
+  }
+}
+
+/** How many customer keys a store keeps before it forgets them all (they are read again on demand). */
+const MAX_CUSTOMER_KEYS = 500_000
+
 /** Interned keys, shared by every transaction of a store; filled only after commit. @internal */
 export class Keys {
   readonly orgs = new Map<string, number>()
-  readonly customers = new Map<string, number>()
+  readonly customers = new CustomerKeys()
   /** PostgreSQL: batches left that check for duplicates before COPY (after one found some) */
   precheckBudget = 0
-  customerKey(org: number, kind: number, value: string): string {
-    return `${org}\u0000${kind}\u0000${value}`
-  }
   /** Remembers one customer key read from the database. */
-  rememberCustomer(k: string, key: number): void {
-    if (this.customers.size > 500_000) this.customers.clear()
-    this.customers.set(k, key)
+  rememberCustomer(org: number, kind: number, value: string, key: number): void {
+    if (this.customers.size > MAX_CUSTOMER_KEYS) this.customers.clear()
+    this.customers.set(org, kind, value, key)
   }
   /** Adds keys learned by a committed transaction. */
   merge(learned: Learned): void {
     for (const [k, v] of learned.orgs) this.orgs.set(k, v)
-    if (this.customers.size + learned.customers.size > 500_000) this.customers.clear()
-    for (const [k, v] of learned.customers) this.customers.set(k, v)
+    if (this.customers.size + learned.customers.size > MAX_CUSTOMER_KEYS) this.customers.clear()
+    for (const [org, kind, value, key] of learned.customers.entries()) this.customers.set(org, kind, value, key)
   }
 }
 
 /** Keys read or created inside one transaction. @internal */
 export interface Learned {
   readonly orgs: Map<string, number>
-  readonly customers: Map<string, number>
+  readonly customers: CustomerKeys
 }
 
 /** The columns written per event, in order. @internal */
@@ -214,12 +253,10 @@ export const writeBatch = (
   Effect.gen(function*() {
     const d = tx.dialect
     const p = (i: number) => (d === "pg" ? `$${i}` : "?")
-    const learned: Learned = { orgs: new Map(), customers: new Map() }
+    const learned: Learned = { orgs: new Map(), customers: new CustomerKeys() }
     const orgKey = (id: string) => learned.orgs.get(id) ?? keys.orgs.get(id)
-    const customerKey = (org: number, kind: number, value: string) => {
-      const k = keys.customerKey(org, kind, value)
-      return learned.customers.get(k) ?? keys.customers.get(k)
-    }
+    const customerKey = (org: number, kind: number, value: string) =>
+      keys.customers.get(org, kind, value) ?? learned.customers.get(org, kind, value)
 
     // 0. the transaction itself, where the writer opens it
     const batchOrgs = [...new Set(batch.map((s) => s.orgId))]
@@ -239,18 +276,16 @@ export const writeBatch = (
     }
 
     // 2. customers
-    const missing = new Map<string, { org: number; kind: number; value: string }>()
+    const missing = new CustomerKeys()
     for (const s of batch) {
       const org = orgKey(s.orgId)!
-      if (s.customerId !== null && customerKey(org, 0, s.customerId) === undefined) {
-        missing.set(keys.customerKey(org, 0, s.customerId), { org, kind: 0, value: s.customerId })
-      }
+      if (s.customerId !== null && customerKey(org, 0, s.customerId) === undefined) missing.set(org, 0, s.customerId, 0)
       if (s.externalCustomerId !== null && customerKey(org, 1, s.externalCustomerId) === undefined) {
-        missing.set(keys.customerKey(org, 1, s.externalCustomerId), { org, kind: 1, value: s.externalCustomerId })
+        missing.set(org, 1, s.externalCustomerId, 0)
       }
     }
     if (missing.size > 0) {
-      const all = [...missing.values()].sort((a, b) =>
+      const all = Array.from(missing.entries(), ([org, kind, value]) => ({ org, kind, value })).sort((a, b) =>
         a.org - b.org || a.kind - b.kind || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)
       )
       for (let i = 0; i < all.length; i += 500) {
@@ -273,14 +308,14 @@ export const writeBatch = (
             })`,
             params
           )
-        for (const r of rows) learned.customers.set(keys.customerKey(Number(r.org), Number(r.kind), r.value), Number(r.key))
+        for (const r of rows) learned.customers.set(Number(r.org), Number(r.kind), r.value, Number(r.key))
       }
     }
     const lookup = (org: number, kind: number, v: string) => customerKey(org, kind, v)!
 
     // 3. dedup inside the batch (first wins), then candidates
     const inserted: Array<boolean> = new Array(batch.length).fill(false)
-    const seenExternal = new Set<string>()
+    const seenExternal = new Map<number, Set<string>>()
     const seenIds = new Set<string>()
     let candidates: Array<Candidate> = []
     for (let i = 0; i < batch.length; i++) {
@@ -288,9 +323,10 @@ export const writeBatch = (
       const org = orgKey(s.orgId)!
       if (seenIds.has(s.id)) continue
       if (s.externalId !== null) {
-        const k = `${org}\u0000${s.externalId}`
-        if (seenExternal.has(k)) continue
-        seenExternal.add(k)
+        let seen = seenExternal.get(org)
+        if (seen === undefined) seenExternal.set(org, seen = new Set())
+        if (seen.has(s.externalId)) continue
+        seen.add(s.externalId)
       }
       seenIds.add(s.id)
       const base = s.externalId === null ? null : options.hash(s.externalId)
@@ -402,18 +438,25 @@ export const writeBatch = (
 
     // 5. names summary (PostgreSQL keeps it with a statement trigger)
     if (added.length > 0 && d === "sqlite") {
-      const names = new Map<string, { org: number; name: string; source: string; n: number; first: number; last: number }>()
+      type Group = { org: number; name: string; source: string; n: number; first: number; last: number }
+      // by (organization, source), then by name
+      const scopes = new Map<number, Map<string, Group>>()
+      const all: Array<Group> = []
       for (const c of added) {
-        const k = `${c.org}\u0000${c.s.source}\u0000${c.s.name}`
-        const g = names.get(k)
-        if (g === undefined) names.set(k, { org: c.org, name: c.s.name, source: c.s.source, n: 1, first: c.s.ts, last: c.s.ts })
-        else {
+        const scope = c.org * 2 + (c.s.source === "user" ? 0 : 1)
+        let names = scopes.get(scope)
+        if (names === undefined) scopes.set(scope, names = new Map())
+        const g = names.get(c.s.name)
+        if (g === undefined) {
+          const group = { org: c.org, name: c.s.name, source: c.s.source, n: 1, first: c.s.ts, last: c.s.ts }
+          names.set(c.s.name, group)
+          all.push(group)
+        } else {
           g.n++
           if (c.s.ts < g.first) g.first = c.s.ts
           if (c.s.ts > g.last) g.last = c.s.ts
         }
       }
-      const all = [...names.values()]
       for (let i = 0; i < all.length; i += 200) {
         const chunk = all.slice(i, i + 200)
         yield* tx.query(
