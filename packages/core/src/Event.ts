@@ -69,9 +69,27 @@ const fastOptions = (options: AST.ParseOptions): boolean =>
 type Parse = (u: unknown, options: AST.ParseOptions) => Effect.Effect<unknown, ParseResult.ParseIssue>
 
 /**
+ * False for a value `String()` throws on: an object whose own `toString` and
+ * `valueOf` are not functions, such as JSON's `{"toString": 1}`. Effect's
+ * unions read their discriminating fields with `String()`.
+ */
+const printable = (u: unknown): boolean => {
+  if (typeof u !== "object" || u === null) return true
+  try {
+    String(u)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
  * The structural schema, run member by member: the member an input's
  * `source` and `name` point at is the only one that can accept it, so this
- * gives the union's result with the error of that member alone.
+ * gives the union's result with the error of that member alone. A
+ * discriminator the union cannot read goes to the member that reports it as
+ * a bad field; anything else the structural schema throws on (a union deeper
+ * down) is an invalid input too.
  */
 const structuralByMember = (isDecoding: boolean): Parse => {
   const run = isDecoding ? ParseResult.decodeUnknown : ParseResult.encodeUnknown
@@ -81,13 +99,22 @@ const structuralByMember = (isDecoding: boolean): Parse => {
   const known = new Map<string, Parse>(
     SystemEvent.names.map((name) => [name, run(SystemEvent.variants[name] as Schema.Schema<unknown, unknown>)])
   )
-  return (u, options) => {
+  const route: Parse = (u, options) => {
     if (typeof u === "object" && u !== null && !Array.isArray(u)) {
       const { name, source } = u as { readonly source?: unknown; readonly name?: unknown }
       if (source === "user") return user(u, options)
-      if (source === "system" && typeof name === "string") return (known.get(name) ?? generic)(u, options)
+      if (source === "system") return (typeof name === "string" ? known.get(name) ?? generic : generic)(u, options)
+      if (!printable(source)) return user(u, options)
     }
     return union(u, options)
+  }
+  return (u, options) => {
+    try {
+      return route(u, options)
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e
+      return ParseResult.fail(new ParseResult.Type(EventStructural.ast, u, `not an event: ${e.message}`))
+    }
   }
 }
 

@@ -159,9 +159,28 @@ const hasProtoKey = (u: unknown): boolean =>
  * that the structural schema accepts (`complete`); for other input it may
  * leave the answer to the structural schema.
  */
+/**
+ * The structural schema's own answer, or `undefined` when it throws: Effect's
+ * unions read discriminators with `String()`, which throws on JSON such as
+ * `{"toString": 1}`. The public `Event` must then reject the input, not throw.
+ */
+const attempt = <A>(f: () => Either.Either<A, unknown>): Either.Either<A, unknown> | undefined => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof TypeError) return undefined
+    throw e
+  }
+}
+
 const agreeOnDecode = (input: unknown, complete = !hasProtoKey(input)) => {
   const fast = decodeEvent(input)
-  const slow = decodeS(input)
+  const slow = attempt(() => decodeS(input))
+  if (slow === undefined) {
+    assert.isUndefined(fast, "the fast path accepted what the structural schema throws on")
+    assert.strictEqual(decodeE(input)._tag, "Left", "the public schema rejects what the structural one throws on")
+    return
+  }
   if (Either.isRight(slow)) {
     if (complete) assert.isDefined(fast, "the fast path rejected what the structural schema accepts")
     if (fast !== undefined) assert.deepStrictEqual(fast, slow.right)
@@ -176,7 +195,12 @@ const agreeOnDecode = (input: unknown, complete = !hasProtoKey(input)) => {
 
 const agreeOnEncode = (value: unknown, complete = !hasProtoKey(value)) => {
   const fast = encodeEvent(value)
-  const slow = encodeEitherS(value as Event.Event)
+  const slow = attempt(() => encodeEitherS(value as Event.Event))
+  if (slow === undefined) {
+    assert.isUndefined(fast, "the fast encoder accepted what the structural schema throws on")
+    assert.strictEqual(encodeE(value as Event.Event)._tag, "Left", "the public schema rejects what the structural one throws on")
+    return
+  }
   if (Either.isRight(slow)) {
     if (complete) assert.isDefined(fast, "the fast encoder rejected what the structural schema accepts")
     if (fast !== undefined) assert.deepStrictEqual(fast, slow.right)
@@ -298,6 +322,20 @@ describe("Event", () => {
   })
 
   describe("errors", () => {
+    it("rejects a source or name that String() cannot read, naming the field, instead of throwing", () => {
+      // JSON can say {"toString": 1}; Effect's union lookup calls String() on discriminators
+      const unreadable = JSON.parse(`{"toString": 1}`)
+      const issues = (input: unknown) => {
+        const decoded = decodeE(input)
+        assert.isTrue(Either.isLeft(decoded))
+        return ParseResult.ArrayFormatter.formatErrorSync((decoded as Either.Left<ParseResult.ParseError, unknown>).left)
+      }
+      assert.deepStrictEqual(issues({ ...userWire, source: unreadable }).map((i) => i.path), [["source"]])
+      assert.deepStrictEqual(issues({ ...meterWire, name: unreadable }).map((i) => i.path), [["name"]])
+      const encoded = encodeE({ ...decodeE(userWire).pipe(Either.getOrThrow), source: unreadable } as unknown as Event.Event)
+      assert.isTrue(Either.isLeft(encoded))
+    })
+
     it("names the field of a bad user event", () => {
       const r = decodeE({ ...userWire, external_member_id: 3 })
       assert.isTrue(Either.isLeft(r))
