@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs"
 import { parentPort, workerData } from "node:worker_threads"
-import { prepare } from "./internal/prepare.js"
+import { formatProblems, prepare } from "./internal/prepare.js"
 import { decodeUtf8, newlinesBefore, records } from "./internal/readers.js"
 import * as Output from "./Output.js"
 
@@ -51,11 +51,7 @@ const check = async (range: CheckRange, post: (m: CheckMessage) => void) => {
       records_ += r.records
       valid += r.valid
       invalid += r.problems.length
-      if (r.problems.length > 0) {
-        let text = ""
-        for (const p of r.problems) text += `${s.red(p.where)}: ${p.message}\n`
-        fs.writeSync(out, text)
-      }
+      if (r.problems.length > 0) fs.writeSync(out, formatProblems(r.problems, s.red))
       if (bytes - reported >= 4 * 1024 * 1024) {
         post({ _tag: "Progress", bytes: bytes - reported })
         reported = bytes

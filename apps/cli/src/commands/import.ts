@@ -33,7 +33,7 @@ import * as Progress from "../Progress.js"
 import { Organization } from "../Storage.js"
 import { withDatabase } from "../internal/context.js"
 import { governor } from "../internal/memory.js"
-import { prepare, type Problem } from "../internal/prepare.js"
+import { formatProblems, prepare, type Problem } from "../internal/prepare.js"
 import { decodeUtf8, detectFormat, type Format, formats, InputError, newlinesBefore, records } from "../internal/readers.js"
 
 const READ_CHUNK = 512 * 1024
@@ -321,9 +321,7 @@ export const importCommand = Command.make(
                 Effect.sync(() => {
                   if (problems.length === 0) return
                   progress.clear()
-                  let text = ""
-                  for (const p of problems) text += `${s.red(p.where)}: ${p.message}\n`
-                  process.stderr.write(text)
+                  process.stderr.write(formatProblems(problems, s.red))
                 })
 
               let events: Array<Event.Event> = []

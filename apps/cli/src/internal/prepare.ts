@@ -24,6 +24,13 @@ export interface Problem {
   readonly message: string
 }
 
+/** The report of some problems: one `where: message` line each, the place in red when `red` colors. @internal */
+export const formatProblems = (problems: ReadonlyArray<Problem>, red: (text: string) => string): string => {
+  let text = ""
+  for (const p of problems) text += `${red(p.where)}: ${p.message}\n`
+  return text
+}
+
 /** A batch ready for the store. @internal */
 export interface Prepared {
   /** stored events, for `EventStore.insert` (empty when only checking) */

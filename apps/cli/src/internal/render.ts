@@ -47,7 +47,6 @@ export const eventRow = (event: Event.Event): Array<string> => {
   ]
 }
 
-
 const FLATTENED = new Set(["_cost", "_llm"])
 
 /**

@@ -47,8 +47,6 @@ export interface Tx {
     | undefined
 }
 
-
-
 /**
  * Customer keys by (organization, kind) and then by the customer's own id
  * string: a lookup hashes the event's string (V8 caches a string's hash)
