@@ -70,16 +70,32 @@ const QueryTimestamp = Timestamp.Timestamp.annotations({
 
 const NonEmpty = <A, I>(item: Schema.Schema<A, I>) => Schema.NonEmptyArray(item)
 
-/** A key of `metadata[key]`: non-empty, without `]`. @since 0.1.0 */
-export const MetadataKey = Schema.String.pipe(Schema.minLength(1), Schema.pattern(/^[^\]]+$/))
+/**
+ * A key of `metadata[key]`: non-empty, without `]`.
+ *
+ * @since 0.1.0
+ */
+export const MetadataKey = Schema.String.pipe(Schema.minLength(1), Schema.pattern(/^[^\]]+$/)).annotations({
+  arbitrary: () => (fc) => fc.stringMatching(/^[^\]]+$/).filter((k) => k !== "__proto__")
+})
+
+/** Whether decoding assigned a `__proto__` key, which replaces the object's prototype instead of adding a key. */
+const keptEveryKey = (r: object): boolean => {
+  const proto = Object.getPrototypeOf(r)
+  return proto === Object.prototype || proto === null
+}
 
 /**
  * `metadata[key]=value` pairs: values of a key are OR-ed, keys AND-ed. At
- * least one key (no keys is written by leaving `metadata` out).
+ * least one key (no keys is written by leaving `metadata` out). The JSON form
+ * refuses a `__proto__` key (ingest refuses it as a metadata key too) rather
+ * than lose that filter and widen the query; `decodeSearchParams` keeps it,
+ * as Polar does.
  *
  * @since 0.1.0
  */
 export const MetadataQuery = Schema.Record({ key: MetadataKey, value: NonEmpty(Schema.String) }).pipe(
+  Schema.filter(keptEveryKey, { message: () => "__proto__ is not allowed as a metadata key" }),
   Schema.filter((r) => Object.keys(r).length > 0, { message: () => "Expected at least one metadata key" })
 ).annotations({ identifier: "MetadataQuery" })
 /** @since 0.1.0 */

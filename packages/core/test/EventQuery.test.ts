@@ -270,6 +270,13 @@ describe("round trips", () => {
     assert.deepStrictEqual(twice.right, r.right)
   })
 
+  it("the JSON form refuses a __proto__ metadata key instead of dropping the filter", () => {
+    const json = JSON.parse(`{"metadata":{"__proto__":["x"],"model":["a"]},"sorting":["timestamp"],"page":1,"limit":1}`)
+    const result = Schema.decodeUnknownEither(EventQuery.ListEventsQuery)(json)
+    if (Either.isRight(result)) assert.fail("a __proto__ metadata key was accepted")
+    assert.include(result.left.message, "__proto__ is not allowed as a metadata key")
+  })
+
   it.prop("the JSON form round-trips", [validEventsQuery], ([q]) => {
     const json = JSON.parse(JSON.stringify(Schema.encodeSync(EventQuery.ListEventsQuery)(q)))
     assert.deepStrictEqual(Schema.decodeUnknownSync(EventQuery.ListEventsQuery)(json), q)

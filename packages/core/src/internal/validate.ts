@@ -198,7 +198,8 @@ export const checkBody = (errors: Errors, body: unknown, o: Resolved): Array<Eve
   return checkEvents(errors, BODY_EVENTS, events, o)
 }
 
-const TO_WIRE: Record<string, string> = {
+/** The wire name of each domain key that differs (no prototype: a key like `constructor` is not renamed). */
+const TO_WIRE: Readonly<Record<string, string | undefined>> = Object.assign(Object.create(null), {
   organizationId: "organization_id",
   externalId: "external_id",
   parentId: "parent_id",
@@ -206,7 +207,7 @@ const TO_WIRE: Record<string, string> = {
   memberId: "member_id",
   externalCustomerId: "external_customer_id",
   externalMemberId: "external_member_id"
-}
+})
 
 /**
  * Renames the keys of a domain event (camelCase) to the wire's, leaving the
@@ -217,6 +218,15 @@ const TO_WIRE: Record<string, string> = {
  */
 export const domainToWireKeys = (e: unknown): unknown => {
   if (!isRecord(e)) return e
+  let renamed = false
+  for (const key in e) {
+    if (TO_WIRE[key] !== undefined && Object.prototype.hasOwnProperty.call(e, key)) {
+      renamed = true
+      break
+    }
+  }
+  // a wire event (what a server parses) is checked as it is
+  if (!renamed) return e
   const out: Record<string, unknown> = {}
   for (const key in e) {
     if (Object.prototype.hasOwnProperty.call(e, key)) out[TO_WIRE[key] ?? key] = e[key]
