@@ -2,7 +2,7 @@
  * `@polar-events/server` under load on loopback: autocannon with 50
  * connections, each cycling three ingest requests of 100 events and one list
  * request (the newest 10 events of a customer), against the server over
- * SQLite (group commit in the store), and the same load against a raw
+ * SQLite (group commit in the store, on a write thread), and the same load against a raw
  * node:http server that parses the JSON body and answers a constant; then
  * the same with ingest requests only. Each server runs in its own child
  * process, so the load generator does not share its event loop.
@@ -66,7 +66,7 @@ const runEventsServer = async (filename: string): Promise<number> => {
   const { Context, Effect, Layer } = await import("effect")
   const HttpServer = await import("@effect/platform/HttpServer")
   const layer = EventsServer.layerServe({ tokens: [AccessToken.make(TOKEN, ORG)], port: 0 }).pipe(
-    Layer.provideMerge(SqlEventStore.layerSqlite({ filename }))
+    Layer.provideMerge(SqlEventStore.layerSqlite({ filename, writeThread: true }))
   )
   return new Promise((resolve, reject) => {
     Effect.runFork(

@@ -145,12 +145,19 @@ export type Services = EventStore.EventStore | SqlClient.SqlClient | Meta | Orga
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<Services, CommandError, CliSettings> = Layer.unwrapEffect(
-  Effect.map(CliSettings, (settings: Settings) => {
+export const make = (options: {
+  /** SQLite: write on a thread of its own (for `serve`, whose requests arrive concurrently) */
+  readonly writeThread?: boolean | undefined
+} = {}): Layer.Layer<Services, CommandError, CliSettings> =>
+  Layer.unwrapEffect(Effect.map(CliSettings, (settings: Settings) => {
     const client = sqlClientLayer(settings.database)
     const store: Layer.Layer<EventStore.EventStore, CommandError, SqlClient.SqlClient> = settings.database._tag ===
         "sqlite"
-      ? SqlEventStore.layerSqlite({ filename: settings.database.filename, cacheSizeMiB: CACHE_MIB }).pipe(
+      ? SqlEventStore.layerSqlite({
+        filename: settings.database.filename,
+        cacheSizeMiB: CACHE_MIB,
+        writeThread: options.writeThread
+      }).pipe(
         Layer.mapError(dbError("cannot open the store"))
       )
       : SqlEventStore.layerPg({ url: settings.database.url, maxConnections: 4 }).pipe(
@@ -163,8 +170,14 @@ export const layer: Layer.Layer<Services, CommandError, CliSettings> = Layer.unw
       Layer.provideMerge(store),
       Layer.provideMerge(client)
     )
-  })
-)
+  }))
+
+/**
+ * `make()`: what every command but `serve` opens.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Services, CommandError, CliSettings> = make()
 
 /**
  * Only the SQL client and the CLI's table, without the store (so without

@@ -68,26 +68,28 @@ const check = async (
 }
 
 describe("concurrency", () => {
-  it.live("4 processes ingest into one SQLite file at once", () =>
-    Effect.promise(async () => {
-      const fixture = await buildFixture("ingestChild")
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "polar-events-procs-"))
-      try {
-        const file = Path.join(dir, "events.db")
-        const org = randomUUID()
-        const go = String(Date.now() + 4000)
-        const results = await Promise.all(
-          Array.from({ length: 4 }, (_, p) =>
-            runChild(fixture.file, ["sqlite", file, org, String(p * STEP), String(COUNT), String(BATCH)], {
-              POLAR_EVENTS_GO: go
-            }))
-        )
-        await check(SqlEventStore.layerSqlite({ filename: file }), org, 4, results)
-      } finally {
-        fixture.cleanup()
-        Fs.rmSync(dir, { recursive: true, force: true })
-      }
-    }), 180_000)
+  for (const [kind, title] of [["sqlite", "4 processes"], ["sqlite-thread", "4 processes, each writing on a thread,"]]) {
+    it.live(`${title} ingest into one SQLite file at once`, () =>
+      Effect.promise(async () => {
+        const fixture = await buildFixture("ingestChild")
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "polar-events-procs-"))
+        try {
+          const file = Path.join(dir, "events.db")
+          const org = randomUUID()
+          const go = String(Date.now() + 4000)
+          const results = await Promise.all(
+            Array.from({ length: 4 }, (_, p) =>
+              runChild(fixture.file, [kind, file, org, String(p * STEP), String(COUNT), String(BATCH)], {
+                POLAR_EVENTS_GO: go
+              }))
+          )
+          await check(SqlEventStore.layerSqlite({ filename: file }), org, 4, results)
+        } finally {
+          fixture.cleanup()
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }
+      }), 180_000)
+  }
 
   it.live("8 processes ingest into one PostgreSQL database at once", () =>
     Effect.promise(async () => {

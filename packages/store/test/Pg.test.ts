@@ -38,7 +38,14 @@ sqlSuite(
         IF NEW.name = 'boom' THEN RAISE EXCEPTION 'boom'; END IF;
         RETURN NEW;
       END $$ LANGUAGE plpgsql;
-      CREATE TRIGGER pe_test_boom BEFORE INSERT ON pe_events FOR EACH ROW EXECUTE FUNCTION pe_test_boom();`
+      CREATE TRIGGER pe_test_boom BEFORE INSERT ON pe_events FOR EACH ROW EXECUTE FUNCTION pe_test_boom();`,
+    failingNamesTrigger: `
+      CREATE FUNCTION pe_test_names_boom() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.name = 'late-boom' THEN RAISE EXCEPTION 'late boom'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER pe_test_names_boom BEFORE INSERT ON pe_event_names FOR EACH ROW EXECUTE FUNCTION pe_test_names_boom();`
   }))
 )
 

@@ -14,6 +14,9 @@ import { sqlite, tempDir } from "./utils/layers.js"
 
 conformance("sqlite", sqlite())
 
+// the write connection on a thread of its own (what a server uses)
+conformance("sqlite with a write thread", sqlite({ writeThread: true }))
+
 // the same implementation over a plain @effect/sql client (multi-row INSERT instead of the driver loop)
 conformance(
   "sqlite over SqlClient",
@@ -21,12 +24,11 @@ conformance(
     SqlEventStore.layer().pipe(Layer.provide(SqliteClient.layer({ filename: Path.join(dir, "events.db") })))))
 )
 
-sqlSuite(
-  "sqlite",
+const sqliteTarget = (writeThread: boolean) =>
   Effect.map(tempDir, (dir) => {
     const filename = Path.join(dir, "events.db")
     return {
-      layer: (options = {}) => SqlEventStore.layerSqlite({ ...options, filename } as SqlEventStore.SqliteOptions),
+      layer: (options = {}) => SqlEventStore.layerSqlite({ ...options, filename, writeThread } as SqlEventStore.SqliteOptions),
       exec: async (sql: string) => {
         const db = new Database(filename)
         try {
@@ -37,10 +39,14 @@ sqlSuite(
         }
       },
       failingTrigger:
-        "CREATE TRIGGER pe_test_boom BEFORE INSERT ON pe_events WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+        "CREATE TRIGGER pe_test_boom BEFORE INSERT ON pe_events WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+      failingNamesTrigger:
+        "CREATE TRIGGER pe_test_names_boom BEFORE INSERT ON pe_event_names WHEN NEW.name = 'late-boom' BEGIN SELECT RAISE(ABORT, 'late boom'); END"
     }
   })
-)
+
+sqlSuite("sqlite", sqliteTarget(false))
+sqlSuite("sqlite with a write thread", sqliteTarget(true))
 
 it.live("sqlite: a duplicate is looked up through the dedup index, not by scanning the organization", () =>
   Effect.scoped(Effect.gen(function*() {

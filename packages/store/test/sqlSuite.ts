@@ -15,6 +15,8 @@ export interface Target {
   readonly layer: (options?: SqlEventStore.InternalOptions) => Layer.Layer<EventStore, unknown>
   readonly exec: (sql: string) => Promise<ReadonlyArray<Record<string, unknown>>>
   readonly failingTrigger: string
+  /** a trigger that fails the names summary upsert of an event named 'late-boom' (the last write of a batch) */
+  readonly failingNamesTrigger: string
 }
 
 const withStore = <A, E>(
@@ -143,6 +145,33 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           ]))
           assert.ok(Either.isLeft(bulk))
           assert.strictEqual(((yield* store.list(org, { name: ["ok"] })).pagination as any).totalCount, 0)
+        }))
+    })))
+
+  it.live(`${name}: a failure in the last statement of a batch writes nothing of it, whatever path it took`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t = yield* target
+      yield* withStore(t.layer(), (store) =>
+        Effect.gen(function*() {
+          yield* Effect.promise(() => t.exec(t.failingNamesTrigger))
+          const org = newOrg()
+          const event = (n: string, externalId = `${n}-id`) => ({ name: n, externalCustomerId: "c", externalId })
+          assert.deepStrictEqual(yield* store.ingest(org, [event("kept")]), { inserted: 1, duplicates: 0 })
+          // all new (one round trip on a write thread), then with a duplicate (statement by statement)
+          for (const batch of [[event("n1"), event("late-boom")], [event("kept"), event("n2"), event("late-boom")]]) {
+            const [failed, spared] = yield* Effect.all(
+              [Effect.either(store.ingest(org, batch)), Effect.either(store.ingest(org, [event(`other-${batch.length}`)]))],
+              { concurrency: 2 }
+            )
+            assert.ok(Either.isLeft(failed))
+            assert.strictEqual((failed.left as any)._tag, "EventStoreError")
+            assert.deepStrictEqual(spared, Either.right({ inserted: 1, duplicates: 0 }))
+          }
+          const names = (yield* store.names(org, { sorting: ["name"] })).items.map((n) => `${n.name}:${n.occurrences}`)
+          assert.deepStrictEqual(names, ["kept:1", "other-2:1", "other-3:1"])
+          assert.strictEqual(((yield* store.list(org, { limit: 1 })).pagination as any).totalCount, 3)
+          // the failed batches' external ids were not consumed
+          assert.deepStrictEqual(yield* store.ingest(org, [event("n1"), event("n2")]), { inserted: 2, duplicates: 0 })
         }))
     })))
 }

@@ -152,6 +152,8 @@ export const serve = Command.make(
               })
             ))
         )
-      })
+      }),
+      // requests arrive concurrently: parsing the next ones overlaps the current commit
+      { writeThread: true }
     )
 ).pipe(Command.withDescription("Serve Polar's events API over the local store (for the SDK, the client, curl)."))

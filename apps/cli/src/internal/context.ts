@@ -11,11 +11,12 @@ import * as Storage from "../Storage.js"
 /** Runs `effect` with the settings of the storage flags and the opened store. @internal */
 export const withDatabase = <A, E, R>(
   input: StorageInput,
-  effect: Effect.Effect<A, E, R>
+  effect: Effect.Effect<A, E, R>,
+  options?: { readonly writeThread?: boolean | undefined }
 ): Effect.Effect<A, E | UsageError | CommandError, Exclude<R, Storage.Services | CliSettings>> =>
   Effect.flatMap(resolve(input), (settings) =>
     effect.pipe(
-      Effect.provide(Storage.layer),
+      Effect.provide(options === undefined ? Storage.layer : Storage.make(options)),
       Effect.provideService(CliSettings, settings)
     )) as Effect.Effect<A, E | UsageError | CommandError, Exclude<R, Storage.Services | CliSettings>>
 

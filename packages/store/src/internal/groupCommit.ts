@@ -28,6 +28,12 @@ export interface GroupCommitOptions<I, R, E> {
   readonly writers: number
   /** at most this many event-loop turns to wait while the queue keeps growing */
   readonly lingerTurns: number
+  /**
+   * With several writers: while another group is being written, a new group
+   * keeps gathering until it holds this many items or the other is done, so
+   * that a write queued behind another is worth its transaction.
+   */
+  readonly gatherWhileBusy?: number | undefined
 }
 
 /** One turn of Node's event loop: pending I/O callbacks run first. */
@@ -45,6 +51,11 @@ const nextTurn = Effect.async<void>((resume) => {
 export const make = <I, R, E>(options: GroupCommitOptions<I, R, E>) =>
   Effect.gen(function*() {
     const queue = yield* Effect.acquireRelease(Queue.unbounded<Job<I, R, E>>(), (q) => Queue.shutdown(q))
+
+    /** items waiting in the queue, and groups being written */
+    let queued = 0
+    let busy = 0
+    const gather = options.gatherWhileBusy ?? 0
 
     const runGroup = (jobs: ReadonlyArray<Job<I, R, E>>) => {
       const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((j) => j.items)
@@ -69,6 +80,8 @@ export const make = <I, R, E>(options: GroupCommitOptions<I, R, E>) =>
 
     const writer = Effect.gen(function*() {
       const first = yield* Queue.take(queue)
+      queued -= first.items.length
+      while (busy > 0 && first.items.length + queued < gather) yield* nextTurn
       // Writes run on this thread and block it: give callers whose requests
       // are already arriving a few turns of the event loop to join the group.
       let size = yield* Queue.size(queue)
@@ -85,8 +98,10 @@ export const make = <I, R, E>(options: GroupCommitOptions<I, R, E>) =>
         if (next._tag === "None") break
         jobs.push(next.value)
         count += next.value.items.length
+        queued -= next.value.items.length
       }
-      yield* runGroup(jobs)
+      busy++
+      yield* Effect.ensuring(runGroup(jobs), Effect.sync(() => void busy--))
     }).pipe(Effect.forever)
 
     for (let i = 0; i < options.writers; i++) yield* Effect.forkScoped(Effect.interruptible(writer))
@@ -95,6 +110,7 @@ export const make = <I, R, E>(options: GroupCommitOptions<I, R, E>) =>
       Effect.gen(function*() {
         if (items.length === 0) return []
         const done = yield* Deferred.make<ReadonlyArray<R>, E>()
+        queued += items.length
         yield* Queue.offer(queue, { items, done })
         return yield* Deferred.await(done)
       })

@@ -45,6 +45,25 @@ export interface Tx {
   readonly insertEach?:
     | ((count: number, row: (i: number) => ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<boolean>, SqlError>)
     | undefined
+  /**
+   * SQLite on a write thread: `insertEach`, then, only if every row went in
+   * and none of `unless` finds a row, runs `then` and commits, all in one
+   * round trip. When `committed` is false the transaction is still open.
+   */
+  readonly insertThenCommit?:
+    | ((
+      count: number,
+      row: (i: number) => ReadonlyArray<unknown>,
+      then: ReadonlyArray<Statement>,
+      unless: ReadonlyArray<Statement>
+    ) => Effect.Effect<{ readonly flags: ReadonlyArray<boolean>; readonly committed: boolean }, SqlError>)
+    | undefined
+}
+
+/** A statement with its parameters. @internal */
+export interface Statement {
+  readonly sql: string
+  readonly params: ReadonlyArray<unknown>
 }
 
 /**
@@ -375,7 +394,22 @@ export const writeBatch = (
     while (candidates.length > 0) {
       const got = new Set<string>()
       let flags: ReadonlyArray<boolean> | undefined
-      if (tx.insertEach !== undefined) {
+      if (tx.insertThenCommit !== undefined && added.length === 0 && candidates.every((c) => c.s.parentRef === null)) {
+        // the common case in one round trip: every row is new and no older event waits for a parent
+        const current = candidates
+        const orgs = [...new Set(current.map((c) => c.org))]
+        const result = yield* tx.insertThenCommit(
+          current.length,
+          (i) => rowValues(d, current[i]!, lookup),
+          namesStatements(current),
+          orgs.map((org) => ({ sql: PENDING_SQLITE, params: [org] }))
+        )
+        if (result.committed) {
+          for (const c of current) inserted[c.index] = true
+          return { inserted, learned }
+        }
+        flags = result.flags
+      } else if (tx.insertEach !== undefined) {
         const current = candidates
         flags = yield* tx.insertEach(current.length, (i) => rowValues(d, current[i]!, lookup))
       } else if (tx.copy !== undefined) {
@@ -435,44 +469,52 @@ export const writeBatch = (
     }
 
     // 5. names summary (PostgreSQL keeps it with a statement trigger)
-    if (added.length > 0 && d === "sqlite") {
-      type Group = { org: number; name: string; source: string; n: number; first: number; last: number }
-      // by (organization, source), then by name
-      const scopes = new Map<number, Map<string, Group>>()
-      const all: Array<Group> = []
-      for (const c of added) {
-        const scope = c.org * 2 + (c.s.source === "user" ? 0 : 1)
-        let names = scopes.get(scope)
-        if (names === undefined) scopes.set(scope, names = new Map())
-        const g = names.get(c.s.name)
-        if (g === undefined) {
-          const group = { org: c.org, name: c.s.name, source: c.s.source, n: 1, first: c.s.ts, last: c.s.ts }
-          names.set(c.s.name, group)
-          all.push(group)
-        } else {
-          g.n++
-          if (c.s.ts < g.first) g.first = c.s.ts
-          if (c.s.ts > g.last) g.last = c.s.ts
-        }
-      }
-      for (let i = 0; i < all.length; i += 200) {
-        const chunk = all.slice(i, i + 200)
-        yield* tx.query(
-          `INSERT INTO pe_event_names (org, name, source, occurrences, first_seen, last_seen) VALUES ` +
-            `${placeholders(d, chunk.length, 6)} ON CONFLICT (org, name, source) DO UPDATE SET ` +
-            `occurrences = pe_event_names.occurrences + excluded.occurrences, ` +
-            `first_seen = MIN(pe_event_names.first_seen, excluded.first_seen), ` +
-            `last_seen = MAX(pe_event_names.last_seen, excluded.last_seen)`,
-          chunk.flatMap((g) => [g.org, g.name, g.source, g.n, g.first, g.last])
-        )
-      }
-    }
+    if (d === "sqlite") for (const st of namesStatements(added)) yield* tx.query(st.sql, st.params)
 
     // 6. parents
     if (added.length > 0) yield* resolveParents(tx, added, options, pendingOrgs)
 
     return { inserted, learned }
   })
+
+/** SQLite: whether an organization has events waiting for a parent. */
+const PENDING_SQLITE = "SELECT 1 AS x FROM pe_events WHERE org = ? AND parent_ref IS NOT NULL LIMIT 1"
+
+/** The upserts of the names summary (SQLite) for newly added events, by organization, source and name. */
+const namesStatements = (added: ReadonlyArray<Candidate>): Array<Statement> => {
+  type Group = { org: number; name: string; source: string; n: number; first: number; last: number }
+  // by (organization, source), then by name
+  const scopes = new Map<number, Map<string, Group>>()
+  const all: Array<Group> = []
+  for (const c of added) {
+    const scope = c.org * 2 + (c.s.source === "user" ? 0 : 1)
+    let names = scopes.get(scope)
+    if (names === undefined) scopes.set(scope, names = new Map())
+    const g = names.get(c.s.name)
+    if (g === undefined) {
+      const group = { org: c.org, name: c.s.name, source: c.s.source, n: 1, first: c.s.ts, last: c.s.ts }
+      names.set(c.s.name, group)
+      all.push(group)
+    } else {
+      g.n++
+      if (c.s.ts < g.first) g.first = c.s.ts
+      if (c.s.ts > g.last) g.last = c.s.ts
+    }
+  }
+  const out: Array<Statement> = []
+  for (let i = 0; i < all.length; i += 200) {
+    const chunk = all.slice(i, i + 200)
+    out.push({
+      sql: `INSERT INTO pe_event_names (org, name, source, occurrences, first_seen, last_seen) VALUES ` +
+        `${placeholders("sqlite", chunk.length, 6)} ON CONFLICT (org, name, source) DO UPDATE SET ` +
+        `occurrences = pe_event_names.occurrences + excluded.occurrences, ` +
+        `first_seen = MIN(pe_event_names.first_seen, excluded.first_seen), ` +
+        `last_seen = MAX(pe_event_names.last_seen, excluded.last_seen)`,
+      params: chunk.flatMap((g) => [g.org, g.name, g.source, g.n, g.first, g.last])
+    })
+  }
+  return out
+}
 
 const isUniqueViolation = (e: SqlError): boolean => (e.cause as { code?: unknown } | undefined)?.code === "23505"
 
@@ -565,7 +607,7 @@ const resolveParents = (
         if (!pendingOrgs.has(org) && !list.some((c) => c.s.parentRef !== null)) continue
       } else {
         const any = yield* tx.query(
-          `SELECT 1 AS x FROM pe_events WHERE org = ${p(1)} AND parent_ref IS NOT NULL LIMIT 1`,
+          d === "sqlite" ? PENDING_SQLITE : "SELECT 1 AS x FROM pe_events WHERE org = $1 AND parent_ref IS NOT NULL LIMIT 1",
           [org]
         )
         if (any.length === 0) continue
