@@ -34,6 +34,14 @@ export interface SqliteWriter {
 /** WAL pages the checkpointer lets pile up before it copies them back. @internal */
 export const CHECKPOINT_PAGES = 4000
 
+/**
+ * How often the checkpointer copies the WAL back. Each checkpoint copies every
+ * page written since the last one once, and syncs the WAL and the database
+ * file: a longer pause copies a page that several commits wrote only once and
+ * syncs less often. @internal
+ */
+export const CHECKPOINT_INTERVAL_MS = 250
+
 /** The automatic checkpoint of the write connection when a checkpointer runs (a backstop, 400 MB). @internal */
 export const BACKSTOP_PAGES = 100_000
 
@@ -51,7 +59,7 @@ const tick = () => {
     const r = db.pragma("wal_checkpoint(PASSIVE)")[0]
     behind = r.log - r.checkpointed
   } catch (e) {}
-  timer = behind > workerData.pages ? setImmediate(tick) : setTimeout(tick, 25)
+  timer = behind > workerData.pages ? setImmediate(tick) : setTimeout(tick, workerData.interval)
 }
 parentPort.on("message", () => {
   stopped = true
@@ -70,7 +78,10 @@ interface Checkpointer {
 
 const startCheckpointer = (filename: string): Checkpointer => {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3")
-  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver, filename, pages: CHECKPOINT_PAGES } })
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: { driver, filename, pages: CHECKPOINT_PAGES, interval: CHECKPOINT_INTERVAL_MS }
+  })
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
   worker.on("error", () => {})
   worker.unref()
