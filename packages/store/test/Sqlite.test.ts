@@ -62,38 +62,40 @@ it.live("sqlite: a duplicate is looked up through the dedup index, not by scanni
     }
   })))
 
-it.live("sqlite: WAL checkpoints run beside the writer while the store is open", () =>
-  Effect.scoped(Effect.gen(function*() {
-    const dir = yield* tempDir
-    const filename = Path.join(dir, "events.db")
-    const size = () => Fs.statSync(filename).size
-    yield* Effect.gen(function*() {
-      const store = yield* EventStore
-      const org = newOrg()
-      const before = size()
-      // about 30 MB of WAL: far below the write connection's own automatic checkpoint (400 MB)
-      for (let b = 0; b < 40; b++) {
-        yield* store.ingest(org, Array.from({ length: 1000 }, (_, i) => ({
-          name: "api.call",
-          externalCustomerId: `customer_${(b * 1000 + i) % 5000}`,
-          externalId: `evt_${b}_${i}`,
-          metadata: { route: "/v1/things/" + "x".repeat(300), n: i }
-        })))
+for (const writeThread of [false, true]) {
+  it.live(`sqlite${writeThread ? " with a write thread" : ""}: WAL checkpoints run beside the writer while the store is open`, () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = Path.join(dir, "events.db")
+      const size = () => Fs.statSync(filename).size
+      yield* Effect.gen(function*() {
+        const store = yield* EventStore
+        const org = newOrg()
+        const before = size()
+        // about 30 MB of WAL: far below the write connection's own automatic checkpoint (400 MB)
+        for (let b = 0; b < 40; b++) {
+          yield* store.ingest(org, Array.from({ length: 1000 }, (_, i) => ({
+            name: "api.call",
+            externalCustomerId: `customer_${(b * 1000 + i) % 5000}`,
+            externalId: `evt_${b}_${i}`,
+            metadata: { route: "/v1/things/" + "x".repeat(300), n: i }
+          })))
+        }
+        // the checkpointer copies the WAL back into the database file without a commit waiting for it
+        let copied = false
+        for (let i = 0; i < 100 && !copied; i++) {
+          copied = size() > before + 8 * 1024 * 1024
+          if (!copied) yield* Effect.sleep("50 millis")
+        }
+        assert.ok(copied, `the database file grew from ${before} to ${size()} bytes while the store was open`)
+      }).pipe(Effect.provide(SqlEventStore.layerSqlite({ filename, writeThread })))
+      // closed: the last connection checkpointed everything and removed the WAL
+      assert.strictEqual(Fs.existsSync(`${filename}-wal`), false)
+      const db = new Database(filename, { readonly: true })
+      try {
+        assert.strictEqual((db.prepare("SELECT COUNT(*) AS n FROM pe_events").get() as { n: number }).n, 40_000)
+      } finally {
+        db.close()
       }
-      // the checkpointer copies the WAL back into the database file without a commit waiting for it
-      let copied = false
-      for (let i = 0; i < 100 && !copied; i++) {
-        copied = size() > before + 8 * 1024 * 1024
-        if (!copied) yield* Effect.sleep("50 millis")
-      }
-      assert.ok(copied, `the database file grew from ${before} to ${size()} bytes while the store was open`)
-    }).pipe(Effect.provide(SqlEventStore.layerSqlite({ filename })))
-    // closed: the last connection checkpointed everything and removed the WAL
-    assert.strictEqual(Fs.existsSync(`${filename}-wal`), false)
-    const db = new Database(filename, { readonly: true })
-    try {
-      assert.strictEqual((db.prepare("SELECT COUNT(*) AS n FROM pe_events").get() as { n: number }).n, 40_000)
-    } finally {
-      db.close()
-    }
-  })), 60_000)
+    })), 60_000)
+}

@@ -35,12 +35,17 @@ export interface SqliteWriter {
 export const CHECKPOINT_PAGES = 4000
 
 /**
- * How often the checkpointer copies the WAL back. Each checkpoint copies every
- * page written since the last one once, and syncs the WAL and the database
- * file: a longer pause copies a page that several commits wrote only once and
- * syncs less often. @internal
+ * How often the checkpointer copies the WAL back, by default. Each checkpoint
+ * copies every page written since the last one and syncs the WAL and the
+ * database file: a longer pause copies a page that many commits wrote only
+ * once. A write thread (a server) checkpoints more often
+ * (`THREAD_CHECKPOINT_INTERVAL_MS`), which keeps each checkpoint's burst of
+ * disk writes, and so the latency it adds, small. @internal
  */
-export const CHECKPOINT_INTERVAL_MS = 250
+export const CHECKPOINT_INTERVAL_MS = 1000
+
+/** The checkpoint interval with a write thread. @internal */
+export const THREAD_CHECKPOINT_INTERVAL_MS = 250
 
 /** The automatic checkpoint of the write connection when a checkpointer runs (a backstop, 400 MB). @internal */
 export const BACKSTOP_PAGES = 100_000
@@ -76,11 +81,11 @@ interface Checkpointer {
   readonly exited: Promise<void>
 }
 
-const startCheckpointer = (filename: string): Checkpointer => {
+const startCheckpointer = (filename: string, interval: number): Checkpointer => {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3")
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
-    workerData: { driver, filename, pages: CHECKPOINT_PAGES, interval: CHECKPOINT_INTERVAL_MS }
+    workerData: { driver, filename, pages: CHECKPOINT_PAGES, interval }
   })
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
   worker.on("error", () => {})
@@ -105,14 +110,14 @@ const stopCheckpointer = (checkpointer: Checkpointer | undefined): Effect.Effect
  * What runs after each commit: starts the checkpointer once the WAL has grown
  * past `walLimit` bytes (looked at every 8 commits); `stop` stops it.
  */
-const checkpointWhenLarge = (filename: string, lazy: boolean, walLimit: number) => {
+const checkpointWhenLarge = (filename: string, lazy: boolean, walLimit: number, interval: number) => {
   let checkpointer: Checkpointer | undefined
   let commits = 0
   return {
     run: () => {
       if (!lazy || checkpointer !== undefined || ++commits % 8 !== 0) return
       if ((Fs.statSync(`${filename}-wal`, { throwIfNoEntry: false })?.size ?? 0) > walLimit) {
-        checkpointer = startCheckpointer(filename)
+        checkpointer = startCheckpointer(filename, interval)
       }
     },
     stop: Effect.suspend(() => stopCheckpointer(checkpointer))
@@ -293,7 +298,8 @@ const WRITE_ONLY = /^\s*(INSERT|UPDATE|DELETE)\b(?![\s\S]*\bRETURNING\b)/i
  */
 export const openThread = (
   filename: string,
-  pragmas: ReadonlyArray<string>
+  pragmas: ReadonlyArray<string>,
+  checkpointInterval: number = THREAD_CHECKPOINT_INTERVAL_MS
 ): Effect.Effect<SqliteWriter, SqlError> =>
   Effect.gen(function*() {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3")
@@ -302,7 +308,7 @@ export const openThread = (
     const pageSize = yield* thread.call<number>({ op: "open", pragmas, backstop: lazy ? BACKSTOP_PAGES : 0 }).pipe(
       Effect.tapError(() => Effect.promise(() => thread.worker.terminate()))
     )
-    const afterCommit = checkpointWhenLarge(filename, lazy, CHECKPOINT_PAGES * pageSize)
+    const afterCommit = checkpointWhenLarge(filename, lazy, CHECKPOINT_PAGES * pageSize, checkpointInterval)
     let lastTx = 0
     /** The statements of one transaction; several may be posted at once, the thread runs them one after another. */
     const openTx = () => {
@@ -386,13 +392,22 @@ export const openThread = (
  *
  * @internal
  */
-export const open = (filename: string, pragmas: ReadonlyArray<string>): SqliteWriter => {
+export const open = (
+  filename: string,
+  pragmas: ReadonlyArray<string>,
+  checkpointInterval: number = CHECKPOINT_INTERVAL_MS
+): SqliteWriter => {
   const db = new Sqlite(filename)
   db.pragma("journal_mode = WAL")
   for (const p of pragmas) db.exec(p)
   const lazy = hasFile(filename)
   if (lazy) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
-  const afterCommit = checkpointWhenLarge(filename, lazy, CHECKPOINT_PAGES * (db.pragma("page_size", { simple: true }) as number))
+  const afterCommit = checkpointWhenLarge(
+    filename,
+    lazy,
+    CHECKPOINT_PAGES * (db.pragma("page_size", { simple: true }) as number),
+    checkpointInterval
+  )
   const cache = new Map<string, Sqlite.Statement>()
   const prepare = (sql: string) => {
     let st = cache.get(sql)
