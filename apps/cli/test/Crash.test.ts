@@ -21,7 +21,7 @@ const count = async (db: string, org?: string) => {
 
 describe("kill -9", () => {
   it("in the middle of import: running it again stores every event exactly once", async () => {
-    const N = 120_000
+    const N = 300_000
     const db = path.join(dir, "import.db")
     const file = path.join(dir, "big.ndjson")
     // half stored events (idempotent by id), half events to ingest without external_id (derived ids)

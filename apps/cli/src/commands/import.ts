@@ -17,7 +17,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { EventStore } from "@polar-events/store"
-import type { Event, EventCreate } from "@polar-events/core"
+import type { Event, EventCreate, ValidationError } from "@polar-events/core"
 import { Effect, Fiber, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -40,6 +40,11 @@ const READ_CHUNK = 512 * 1024
 /** the heap kept while streaming (see `internal/memory.ts`) */
 const HEAP_CEILING_MIB = 64
 const PARSE_BATCH = 500
+/** What a store write can fail with. */
+type StoreFailure = ValidationError.RequestValidationError | EventStore.EventStoreError
+
+/** store writes under way at once (one inserting, one waiting its turn) */
+const WRITES_IN_FLIGHT = 2
 /** NDJSON files at least this large are checked in two parts at once */
 const SPLIT_MIN_BYTES = 4 * 1024 * 1024
 
@@ -326,24 +331,34 @@ export const importCommand = Command.make(
 
               let events: Array<Event.Event> = []
               let creates: Array<EventCreate.EventCreate> = []
+              // writes in flight: the store's write thread inserts one batch while the next is read and decoded
+              const writing: Array<Fiber.RuntimeFiber<void, StoreFailure>> = []
+              const count = (r: { readonly inserted: number; readonly duplicates: number }) => {
+                stats.inserted += r.inserted
+                stats.duplicates += r.duplicates
+              }
+              const startWrite = (write: Effect.Effect<void, StoreFailure>) =>
+                Effect.gen(function*() {
+                  while (writing.length >= WRITES_IN_FLIGHT) yield* Fiber.join(writing.shift()!)
+                  writing.push(yield* Effect.fork(write))
+                })
               const flushEvents = Effect.suspend(() => {
                 if (events.length === 0) return Effect.void
                 const batch = events
                 events = []
-                return Effect.map(store.insert(batch), (r) => {
-                  stats.inserted += r.inserted
-                  stats.duplicates += r.duplicates
-                })
+                return startWrite(Effect.map(store.insert(batch), count))
               })
               const flushCreates = Effect.suspend(() => {
                 if (creates.length === 0) return Effect.void
                 const batch = creates
                 creates = []
-                return Effect.map(store.ingest(org, batch), (r) => {
-                  stats.inserted += r.inserted
-                  stats.duplicates += r.duplicates
-                })
+                return startWrite(Effect.map(store.ingest(org, batch), count))
               })
+              /** writes what is left and waits for every write */
+              const finishWrites = Effect.zipRight(
+                Effect.zipRight(flushEvents, flushCreates),
+                Effect.suspend(() => Effect.forEach(writing.splice(0), Fiber.join, { discard: true }))
+              )
               const write = (batch: ReturnType<typeof prepare>) =>
                 Effect.gen(function*() {
                   for (const e of batch.events) events.push(e)
@@ -414,10 +429,7 @@ export const importCommand = Command.make(
               }
               if (spoolFd !== undefined) fs.closeSync(spoolFd)
 
-              if (writeNow) {
-                yield* flushEvents
-                yield* flushCreates
-              }
+              if (writeNow) yield* finishWrites
               if (stats.invalid > 0 && !input.skipInvalid) {
                 progress.clear()
                 const what = `${Output.count(stats.invalid)} of ${Output.count(stats.records)} records ${
@@ -443,8 +455,7 @@ export const importCommand = Command.make(
                     yield* write(batch)
                     progress.update(written, fraction())
                   }))
-                yield* flushEvents
-                yield* flushCreates
+                yield* finishWrites
                 if (changed > 0 || written !== stats.records) {
                   progress.clear()
                   process.stderr.write(
@@ -475,7 +486,9 @@ export const importCommand = Command.make(
         if (stats.duplicates > 0) detail.push(`${Output.count(stats.duplicates)} already stored`)
         if (stats.invalid > 0) detail.push(`${Output.count(stats.invalid)} invalid skipped`)
         process.stdout.write(`${parts.join("")}: ${detail.join(", ")}\n`)
-      }).pipe(Effect.scoped)
+      }).pipe(Effect.scoped),
+      // SQLite writes on a thread of its own while the next batches are read and decoded
+      { writeThread: true }
     )
 ).pipe(
   Command.withDescription(

@@ -264,6 +264,16 @@ class WriteThread {
     this.waiting.clear()
     for (const answer of waiting) answer({ ok: false, error: { name: e.name, message: e.message } })
   }
+  /**
+   * Waits for the thread to exit after `close` (terminating it after 5
+   * seconds). Until it has exited, the worker keeps the process alive: a
+   * process that ends first skips what its caller does after closing.
+   */
+  readonly stop: Effect.Effect<void> = Effect.promise(() => {
+    this.worker.ref()
+    const timer = setTimeout(() => void this.worker.terminate(), 5000)
+    return this.exited.finally(() => clearTimeout(timer))
+  })
   /** Posts an operation whose answer nobody waits for; if it fails, the transaction's commit fails. */
   send(message: Record<string, unknown>): void {
     if (this.dead === undefined) this.worker.postMessage({ ...message, noReply: true })
@@ -303,7 +313,10 @@ export const openThread = (
 ): Effect.Effect<SqliteWriter, SqlError> =>
   Effect.gen(function*() {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3")
-    const thread = new WriteThread(new Worker(WRITER, { eval: true, workerData: { driver, filename } }))
+    const thread = new WriteThread(
+      // the rows it receives die young: a small young generation keeps the thread's memory down
+      new Worker(WRITER, { eval: true, workerData: { driver, filename }, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
+    )
     const lazy = hasFile(filename)
     const pageSize = yield* thread.call<number>({ op: "open", pragmas, backstop: lazy ? BACKSTOP_PAGES : 0 }).pipe(
       Effect.tapError(() => Effect.promise(() => thread.worker.terminate()))
@@ -376,10 +389,7 @@ export const openThread = (
           return yield* Effect.failCause(exit.cause)
         })),
       close: Effect.suspend(() =>
-        Effect.zipRight(
-          afterCommit.stop,
-          Effect.zipRight(Effect.ignore(thread.call({ op: "close" })), Effect.promise(() => thread.exited))
-        )
+        Effect.zipRight(afterCommit.stop, Effect.zipRight(Effect.ignore(thread.call({ op: "close" })), thread.stop))
       ),
       blocking: false
     }
