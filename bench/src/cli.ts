@@ -13,7 +13,10 @@
  * - ours: the CLI's default import (check every line, then write: nothing
  *   is written if one line is bad) and the one-pass `--skip-invalid`, as
  *   shipped (default cache and batch sizes);
- * - peak RSS of each child (VmHWM), against the 250 MB budget.
+ * - peak RSS of each child (VmHWM), against the 250 MB budget;
+ * - `polar-events export` of everything imported as NDJSON, with Node's
+ *   default heap settings: its peak RSS against the 200 MB target, beside a
+ *   raw better-sqlite3 `iterate()` loop writing the same rows as JSON lines.
  *
  * `POLAR_EVENTS_BENCH_CLI_EVENTS` changes the event count.
  */
@@ -130,6 +133,26 @@ const program = Effect.gen(function*() {
 Effect.runPromise(program.pipe(Effect.provide(SqlEventStore.layerSqlite({ filename: db, cacheSizeMiB: Number(cache) }))))
 `
 
+/** The raw export: every row of the file as a JSON line, one at a time, to /dev/null. */
+const rawExportProgram = `
+import Database from "better-sqlite3"
+import * as Fs from "node:fs"
+const [db] = process.argv.slice(1)
+const sink = Fs.createWriteStream("/dev/null")
+const write = (data) => sink.write(data) ? undefined : new Promise((r) => sink.once("drain", r))
+const conn = new Database(db, { readonly: true })
+let count = 0
+for (const r of conn.prepare("SELECT * FROM pe_events ORDER BY org, ts, id").iterate()) {
+  count++
+  r.metadata = JSON.parse(r.metadata)
+  r.id = r.id.toString("hex")
+  await write(JSON.stringify(r) + "\\n")
+}
+conn.close()
+await new Promise((r) => sink.end(r))
+process.stdout.write(JSON.stringify({ count }) + "\\n")
+`
+
 interface Run {
   readonly seconds: number
   readonly peakMiB: number
@@ -204,6 +227,14 @@ export const run = async (): Promise<ReadonlyArray<Row>> => {
       [BIN, "import", file, "--db", Path.join(dir, "cli-once.db"), "--no-progress", "--json", "--skip-invalid"],
       dir
     )
+    process.stderr.write("cli: polar-events export ...\n")
+    const exported = await runChild(
+      [BIN, "export", "--db", Path.join(dir, "cli.db"), "--output", "/dev/null", "--json"],
+      dir
+    )
+    const exportedCount = (JSON.parse(exported.stdout.trim().split("\n").pop()!) as { exported: number }).exported
+    if (exportedCount !== N) throw new Error(`cli: exported ${exportedCount} of ${N}`)
+    const rawExport = await runChild(["--input-type=module", "-e", rawExportProgram, Path.join(dir, "cli.db")], benchDir)
     const after = await baseline("after")
     const insertRate = (before.insertRate + after.insertRate) / 2
     const pipelineRate = (before.pipelineRate + after.pipelineRate) / 2
@@ -242,6 +273,16 @@ export const run = async (): Promise<ReadonlyArray<Row>> => {
         baselineName: "the read+decode+insert program",
         target: "< 250 MB",
         note: `default ${ours.peakMiB.toFixed(0)} MB, --skip-invalid ${once.peakMiB.toFixed(0)} MB`
+      },
+      {
+        what: `cli: export ${N.toLocaleString("en-US")} events as NDJSON, peak RSS (Node's default heap)`,
+        ours: exported.peakMiB,
+        baseline: rawExport.peakMiB,
+        unit: "MB",
+        better: "lower",
+        baselineName: "better-sqlite3 iterate() writing JSON lines",
+        target: "< 200 MB",
+        note: `ours ${fmt(N / exported.seconds)} events/s, raw ${fmt(N / rawExport.seconds)}/s`
       }
     ]
   } finally {

@@ -156,6 +156,7 @@ export const make = (options: {
       ? SqlEventStore.layerSqlite({
         filename: settings.database.filename,
         cacheSizeMiB: CACHE_MIB,
+        readCacheSizeMiB: CACHE_MIB,
         writeThread: options.writeThread
       }).pipe(
         Layer.mapError(dbError("cannot open the store"))

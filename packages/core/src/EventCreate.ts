@@ -45,7 +45,7 @@ import type { FastCheck } from "effect"
 import { Duration, Either, Schema } from "effect"
 import * as EventMetadata from "./EventMetadata.js"
 import * as Ids from "./Ids.js"
-import { checkBody, checkEvent, checkEvents, domainToWireKeys, NAME_MAX, type Resolved } from "./internal/validate.js"
+import { checkBody, checkEvent, checkEvents, domainToWireKeys, isPlainValid, NAME_MAX, type Resolved } from "./internal/validate.js"
 import { hasNul, lengthWithin } from "./internal/validateCommon.js"
 import { Timestamp } from "./Timestamp.js"
 import { type ErrorDetail, RequestValidationError } from "./ValidationError.js"
@@ -255,6 +255,20 @@ export const validate = (
 }
 
 /**
+ * Options of `validateEvents`. With `reuse`, events that are already plain,
+ * valid domain events (literals of strings, numbers, booleans and `Date`s,
+ * the common `_llm` and `_cost` shapes) are returned as they are instead of
+ * as checked copies, which is several times faster. For a caller that
+ * encodes the events at once and keeps no reference to them: the result
+ * shares their objects with the input.
+ *
+ * @since 0.1.0
+ */
+export interface ValidateEventsOptions extends ValidateOptions {
+  readonly reuse?: boolean | undefined
+}
+
+/**
  * Validates events built in code (domain, camelCase, `Date` timestamps; wire
  * snake_case objects are accepted too) with the same rules as `validate`.
  * Locations use the wire names, as the server would report them:
@@ -264,10 +278,14 @@ export const validate = (
  */
 export const validateEvents = (
   events: ReadonlyArray<EventCreate | unknown>,
-  options?: ValidateOptions
+  options?: ValidateEventsOptions
 ): Either.Either<ReadonlyArray<EventCreate>, RequestValidationError> => {
+  const o = resolve(options, true)
+  if (options?.reuse === true && events.every((e) => isPlainValid(e, o.maxMicros))) {
+    return Either.right(events as ReadonlyArray<EventCreate>)
+  }
   const errors: Array<ErrorDetail> = []
-  const out = checkEvents(errors, ["body", "events"], events.map(domainToWireKeys), resolve(options, true))
+  const out = checkEvents(errors, ["body", "events"], events.map(domainToWireKeys), o)
   return finish(errors, out)
 }
 

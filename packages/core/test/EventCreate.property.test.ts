@@ -110,6 +110,109 @@ describe("EventCreate properties", () => {
     { fastCheck: { numRuns: 300 } }
   )
 
+  const DOMAIN_PATHS: ReadonlyArray<ReadonlyArray<string>> = [
+    ["name"],
+    ["timestamp"],
+    ["organizationId"],
+    ["externalId"],
+    ["parentId"],
+    ["metadata"],
+    ["customerId"],
+    ["memberId"],
+    ["externalCustomerId"],
+    ["externalMemberId"],
+    ["unknown_key"],
+    ["external_customer_id"],
+    ...PATHS.filter((p) => p[0] === "metadata")
+  ]
+  const domainValue = fc.oneof(
+    value,
+    fc.constantFrom(undefined, new Date("2026-01-01T00:00:00Z"), new Date("2101-01-01T00:00:00Z"), new Date(Number.NaN))
+  )
+  const domainMutation = fc.record({ index: fc.nat(), path: fc.constantFrom(...DOMAIN_PATHS), value: domainValue })
+
+  /** Domain events as apps build them: plain objects the fast check of `reuse` should take as they are. */
+  const plainEvent = fc
+    .tuple(
+      fc.record(
+        {
+          name: fc.string({ minLength: 1, maxLength: 128 }),
+          timestamp: fc.date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z") }),
+          externalId: fc.string({ minLength: 1 }),
+          metadata: fc.record(
+            {
+              text: fc.string({ minLength: 1, maxLength: 500 }),
+              int: fc.integer(),
+              float: fc.double({ noNaN: true, noDefaultInfinity: true }),
+              flag: fc.boolean(),
+              _llm: fc.record(
+                {
+                  vendor: fc.string(),
+                  model: fc.string(),
+                  input_tokens: fc.nat(),
+                  output_tokens: fc.nat(),
+                  total_tokens: fc.nat(),
+                  cached_input_tokens: fc.nat(),
+                  prompt: fc.option(fc.string()),
+                  response: fc.string()
+                },
+                { requiredKeys: ["vendor", "model", "input_tokens", "output_tokens", "total_tokens"] }
+              ),
+              _cost: fc.record({
+                amount: fc.integer({ min: -99_999_999, max: 99_999_999 }).map((n) => n / 1000),
+                currency: fc.constant("usd")
+              })
+            },
+            { requiredKeys: [] }
+          )
+        },
+        { requiredKeys: ["name"] }
+      ),
+      fc.oneof(
+        fc.record({ externalCustomerId: fc.string({ minLength: 1 }) }),
+        fc.record({ customerId: fc.uuid({ version: 4 }) })
+      )
+    )
+    .map(([common, customer]) => ({ ...common, ...customer }) as Record<string, unknown>)
+
+  it.prop(
+    "validateEvents with reuse takes plain valid domain events as they are, and agrees with validateEvents on mutated ones",
+    [fc.array(plainEvent, { minLength: 1, maxLength: 4 }), fc.array(domainMutation, { maxLength: 3 })],
+    ([events, mutations]) => {
+      const plain = EventCreate.validateEvents(events, { ...AGREE, reuse: true })
+      if (Either.isLeft(plain) || plain.right !== (events as ReadonlyArray<unknown>)) {
+        assert.fail(`not reused: ${pretty(events)}`)
+      }
+      // reused events are what the full check returns, key for key
+      assert.deepStrictEqual(plain.right, Either.getOrThrow(EventCreate.validateEvents(events, AGREE)))
+      for (const m of mutations) setPath(events[m.index % events.length]!, m.path, m.value)
+      const copied = EventCreate.validateEvents(events, AGREE)
+      const reused = EventCreate.validateEvents(events, { ...AGREE, reuse: true })
+      assert.deepStrictEqual(reused, copied, pretty(events))
+      if (Either.isRight(reused) && reused.right === (events as ReadonlyArray<unknown>)) {
+        assert.deepStrictEqual(reused.right, Either.getOrThrow(copied))
+      }
+    },
+    { fastCheck: { numRuns: 1000 } }
+  )
+
+  it.prop(
+    "validateEvents with reuse agrees with validateEvents on mutated decoded events",
+    [ingest, fc.array(domainMutation, { maxLength: 3 })],
+    ([body, mutations]) => {
+      const decoded = Schema.decodeUnknownSync(EventCreate.EventsIngest)(JSON.parse(JSON.stringify(encode(body))))
+      const events = decoded.events.map((e) => ({ ...e }) as Record<string, unknown>)
+      if (events.length === 0) events.push({ name: "x", externalCustomerId: "u" })
+      for (const m of mutations) setPath(events[m.index % events.length]!, m.path, m.value)
+      assert.deepStrictEqual(
+        EventCreate.validateEvents(events, { ...AGREE, reuse: true }),
+        EventCreate.validateEvents(events, AGREE),
+        pretty(events)
+      )
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
   const pad = (n: number, width: number) => String(n).padStart(width, "0")
   const timestampText = fc
     .record({

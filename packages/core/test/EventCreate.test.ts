@@ -590,6 +590,49 @@ describe("EventCreate.validateEvents", () => {
     if (Either.isLeft(r)) assert.strictEqual(r.left.detail[0]!.type, "datetime_type")
   })
 
+  it("with reuse, returns plain valid events as they are and copies or rejects the rest as without it", () => {
+    const at = new Date("2026-08-01T00:00:00Z")
+    const plain = {
+      name: "llm",
+      externalCustomerId: "usr_1",
+      timestamp: at,
+      externalId: "e-1",
+      metadata: {
+        k: "v",
+        n: 1.5,
+        b: true,
+        _llm: { vendor: "openai", model: "m", input_tokens: 1, output_tokens: 2, total_tokens: 3 },
+        _cost: { amount: 0.0325, currency: "usd" }
+      }
+    }
+    const reused = EventCreate.validateEvents([plain], { now: NOW, reuse: true })
+    assert.isTrue(Either.isRight(reused) && reused.right[0] === (plain as unknown))
+    // what the fast check leaves to the full one: a copy, or the same errors
+    const others: ReadonlyArray<unknown> = [
+      { ...plain, parentId: "p" },
+      { ...plain, metadata: { ...plain.metadata, _llm: { ...plain.metadata._llm, extra: 1 } } },
+      { ...plain, externalId: undefined },
+      { name: "x", customerId: CUSTOMER, externalCustomerId: "both" }
+    ]
+    for (const e of others) {
+      const r = EventCreate.validateEvents([e], { now: NOW, reuse: true })
+      assert.deepStrictEqual(r, EventCreate.validateEvents([e], { now: NOW }))
+      assert.isTrue(Either.isRight(r) && r.right[0] !== e)
+    }
+    const bad: ReadonlyArray<unknown> = [
+      { ...plain, name: "a\u0000b" },
+      { ...plain, timestamp: new Date("2027-01-01T00:00:00Z") },
+      { ...plain, metadata: { ...plain.metadata, s: "" } },
+      { ...plain, metadata: { ...plain.metadata, _cost: { amount: 0.0325, currency: "eur" } } },
+      { ...plain, metadata: { ...plain.metadata, _llm: { ...plain.metadata._llm, input_tokens: 1.5 } } }
+    ]
+    for (const e of bad) {
+      const r = EventCreate.validateEvents([plain, e], { now: NOW, reuse: true })
+      assert.isTrue(Either.isLeft(r))
+      assert.deepStrictEqual(r, EventCreate.validateEvents([plain, e], { now: NOW }))
+    }
+  })
+
   it("validates what the schema decoded (a round trip through validateEvents is the identity)", () => {
     const decoded = Schema.decodeUnknownSync(EventCreate.EventsIngest)(example("ingest-request.example.json"))
     const r = EventCreate.validateEvents(decoded.events)

@@ -94,7 +94,7 @@ export const prepare = (
   options: PrepareOptions = {}
 ): Either.Either<Array<PreparedEvent>, ClientError.ValidationFailed> => {
   const now = options.now ?? currentDate()
-  const valid = EventCreate.validateEvents(events, { now, clockSkew: options.clockSkew })
+  const valid = EventCreate.validateEvents(events, { now, clockSkew: options.clockSkew, reuse: true })
   if (Either.isLeft(valid)) {
     return Either.left(
       new ClientError.ValidationFailed({

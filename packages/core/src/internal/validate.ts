@@ -11,7 +11,7 @@ import {
   MSG,
   push
 } from "./validateCommon.js"
-import { checkMetadata } from "./validateMetadata.js"
+import { checkMetadata, isPlainMetadata, isPlainObject } from "./validateMetadata.js"
 
 /** @internal */
 export const NAME_MAX = 128
@@ -156,6 +156,52 @@ export const checkEvent = (
   }
 
   return errors.length === before ? (out as unknown as EventCreate) : undefined
+}
+
+/**
+ * True when a domain event is, beyond doubt, one that `checkEvent` accepts
+ * and copies unchanged (with `allowDate`): a plain object with a `name`, a
+ * `Date` `timestamp` no later than `maxMicros`, an `externalId`, exactly one
+ * of `customerId` and `externalCustomerId`, and plain `metadata`, each key
+ * set. Checked without copying; false for anything else (null, undefined,
+ * members, organization or parent ids, text timestamps, wire keys), which
+ * then takes the full check.
+ *
+ * @internal
+ */
+export const isPlainValid = (raw: unknown, maxMicros: number): boolean => {
+  if (!isPlainObject(raw)) return false
+  let named = false
+  let customers = 0
+  for (const key in raw) {
+    const v = raw[key]
+    switch (key) {
+      case "name":
+        if (!okString(v, 1, NAME_MAX)) return false
+        named = true
+        break
+      case "timestamp":
+        if (!(v instanceof Date) || !(toEpochMicros(v) <= maxMicros)) return false
+        break
+      case "externalId":
+        if (!okString(v, 1, Infinity)) return false
+        break
+      case "customerId":
+        if (typeof v !== "string" || !isUuidV4Fast(v)) return false
+        customers++
+        break
+      case "externalCustomerId":
+        if (!okString(v, 1, Infinity)) return false
+        customers++
+        break
+      case "metadata":
+        if (!isPlainMetadata(v)) return false
+        break
+      default:
+        return false
+    }
+  }
+  return named && customers === 1
 }
 
 /** @internal */

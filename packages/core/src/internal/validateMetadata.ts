@@ -284,6 +284,96 @@ export const checkMetadata = (errors: Errors, loc: () => Loc, value: unknown): R
   return errors.length === before ? out : undefined
 }
 
+/** An object whose prototype is `Object.prototype` or null: what a literal or `JSON.parse` makes. @internal */
+export const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  if (typeof u !== "object" || u === null) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/** The common valid `_llm`: its known keys only, each set; checked without copying. */
+const isPlainLlm = (v: unknown): boolean => {
+  if (!isPlainObject(v)) return false
+  let required = 0
+  for (const key in v) {
+    const x = v[key]
+    switch (key) {
+      case "vendor":
+      case "model":
+        if (!okText(x)) return false
+        required++
+        break
+      case "input_tokens":
+      case "output_tokens":
+      case "total_tokens":
+        if (!Number.isSafeInteger(x)) return false
+        required++
+        break
+      case "cached_input_tokens":
+        if (!Number.isSafeInteger(x)) return false
+        break
+      case "prompt":
+      case "response":
+        if (x !== null && !okText(x)) return false
+        break
+      default:
+        return false
+    }
+  }
+  return required === 5
+}
+
+/** The common valid `_cost`: exactly `{amount: <a number that fits>, currency: "usd"}`. */
+const isPlainCost = (v: unknown): boolean => {
+  if (!isPlainObject(v)) return false
+  let keys = 0
+  for (const key in v) {
+    const x = v[key]
+    if (key === "amount") {
+      if (typeof x !== "number" || !fitsFast(x)) return false
+    } else if (key !== "currency" || x !== "usd") return false
+    keys++
+  }
+  return keys === 2
+}
+
+/**
+ * True when `value` is, beyond doubt, metadata that `checkMetadata` accepts
+ * and copies unchanged: a plain object of set strings, finite numbers and
+ * booleans, with `_llm` and `_cost` in their common shapes. Checked without
+ * copying; false for anything that needs a closer look.
+ *
+ * @internal
+ */
+export const isPlainMetadata = (value: unknown): boolean => {
+  if (!isPlainObject(value)) return false
+  for (const key in value) {
+    const v = value[key]
+    if (key === "_llm") {
+      if (!isPlainLlm(v)) return false
+      continue
+    }
+    if (key === "_cost") {
+      if (!isPlainCost(v)) return false
+      continue
+    }
+    if (key === "__proto__" || hasNul(key)) return false
+    switch (typeof v) {
+      case "string":
+        if (v.length === 0 || v.length > METADATA_STRING_MAX || hasNul(v)) return false
+        break
+      case "number":
+        if (!Number.isFinite(v)) return false
+        break
+      case "boolean":
+        break
+      default:
+        return false
+    }
+  }
+  return true
+}
+
 const withinCodePoints = (s: string): boolean => {
   let n = 0
   for (const _ of s) {
