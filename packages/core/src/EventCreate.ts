@@ -223,14 +223,15 @@ export interface ValidateOptions {
   readonly forbidExtra?: boolean | undefined
 }
 
-const resolve = (options: ValidateOptions | undefined, allowDate: boolean): Resolved => {
+const resolve = (options: ValidateEventsOptions | undefined, allowDate: boolean): Resolved => {
   const now = options?.now === undefined ? Date.now() : options.now.getTime()
   const skew = options?.clockSkew === undefined ? 0 : Duration.toMillis(Duration.decode(options.clockSkew))
   return {
     maxMicros: (now + skew) * 1000,
     organizationToken: options?.organizationToken ?? true,
     forbidExtra: options?.forbidExtra ?? false,
-    allowDate
+    allowDate,
+    reuse: options?.reuse === true
   }
 }
 
@@ -258,9 +259,10 @@ export const validate = (
  * Options of `validateEvents`. With `reuse`, events that are already plain,
  * valid domain events (literals of strings, numbers, booleans and `Date`s,
  * the common `_llm` and `_cost` shapes) are returned as they are instead of
- * as checked copies, which is several times faster. For a caller that
- * encodes the events at once and keeps no reference to them: the result
- * shares their objects with the input.
+ * as checked copies, which is several times faster; other events (wire
+ * events, say) keep plain valid metadata as it is. For a caller that does
+ * not change the events afterwards (it encodes them at once, or parsed them
+ * itself): the result shares their objects with the input.
  *
  * @since 0.1.0
  */

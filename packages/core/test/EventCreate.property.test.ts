@@ -197,6 +197,27 @@ describe("EventCreate properties", () => {
   )
 
   it.prop(
+    "validateEvents with reuse agrees with validateEvents on mutated wire events, and shares only plain valid metadata",
+    [ingest, fc.array(mutation, { maxLength: 3 })],
+    ([body, mutations]) => {
+      const wire = JSON.parse(JSON.stringify(encode(body))) as { events: Array<Record<string, unknown>> }
+      if (wire.events.length === 0) wire.events.push({ name: "x", external_customer_id: "u", metadata: { k: 1 } })
+      for (const m of mutations) setPath(wire.events[m.index % wire.events.length]!, m.path, m.value)
+      const copied = EventCreate.validateEvents(wire.events, AGREE)
+      const reused = EventCreate.validateEvents(wire.events, { ...AGREE, reuse: true })
+      assert.deepStrictEqual(reused, copied, pretty(wire))
+      if (Either.isRight(reused)) {
+        reused.right.forEach((e, i) => {
+          if (e.metadata !== undefined && e.metadata === wire.events[i]!.metadata) {
+            assert.deepStrictEqual(e.metadata, Either.getOrThrow(copied)[i]!.metadata)
+          }
+        })
+      }
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
     "validateEvents with reuse agrees with validateEvents on mutated decoded events",
     [ingest, fc.array(domainMutation, { maxLength: 3 })],
     ([body, mutations]) => {

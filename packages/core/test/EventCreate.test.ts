@@ -626,6 +626,12 @@ describe("EventCreate.validateEvents", () => {
       { ...plain, metadata: { ...plain.metadata, _cost: { amount: 0.0325, currency: "eur" } } },
       { ...plain, metadata: { ...plain.metadata, _llm: { ...plain.metadata._llm, input_tokens: 1.5 } } }
     ]
+    // a wire event is converted, but its plain metadata is shared instead of copied
+    const wire = { name: "w", external_customer_id: "usr_1", metadata: { k: "v", n: 2 } }
+    const shared = Either.getOrThrow(EventCreate.validateEvents([wire], { now: NOW, reuse: true }))[0]!
+    const copied = Either.getOrThrow(EventCreate.validateEvents([wire], { now: NOW }))[0]!
+    assert.isTrue(shared.metadata === wire.metadata && copied.metadata !== wire.metadata)
+    assert.deepStrictEqual(shared, copied)
     for (const e of bad) {
       const r = EventCreate.validateEvents([plain, e], { now: NOW, reuse: true })
       assert.isTrue(Either.isLeft(r))

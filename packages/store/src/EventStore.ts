@@ -35,11 +35,13 @@ export type IngestResult = T.EventsIngestResponse
 
 /**
  * Options of `ingest`: core's validation options (`now`, `clockSkew`,
- * `organizationToken`, `forbidExtra`).
+ * `organizationToken`, `forbidExtra`, and `reuse` for a caller that never
+ * changes the events afterwards, such as a server that parsed them: the
+ * memory store may then keep their metadata objects instead of copies).
  *
  * @since 0.1.0
  */
-export interface IngestOptions extends EventCreate.ValidateOptions {}
+export interface IngestOptions extends EventCreate.ValidateEventsOptions {}
 
 /**
  * The query of `list` and `stream`: core's `ListEventsQuery`, every field

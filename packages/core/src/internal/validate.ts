@@ -24,6 +24,8 @@ export interface Resolved {
   readonly forbidExtra: boolean
   /** domain input: a `timestamp` may be a `Date` */
   readonly allowDate: boolean
+  /** the caller lets the result share plain valid metadata with the input */
+  readonly reuse: boolean
 }
 
 const COMMON_KEYS = ["timestamp", "name", "organization_id", "external_id", "parent_id", "metadata"]
@@ -113,8 +115,12 @@ export const checkEvent = (
 
   const metadata = raw.metadata
   if (metadata !== undefined) {
-    const m = checkMetadata(errors, () => at("metadata"), metadata)
-    if (m !== undefined) out.metadata = m
+    if (o.reuse && isPlainMetadata(metadata)) {
+      out.metadata = metadata
+    } else {
+      const m = checkMetadata(errors, () => at("metadata"), metadata)
+      if (m !== undefined) out.metadata = m
+    }
   }
 
   const customerId = raw.customer_id

@@ -130,7 +130,8 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
   const tokens = makeTokenTable(options.tokens)
   const limiter = options.rateLimit === undefined ? undefined : makeRateLimiter(options.rateLimit)
   const perOrganization = options.rateLimit?.per === "organization"
-  const ingestOptions = { organizationToken: true, clockSkew: options.clockSkew }
+  // the events of a request body are parsed here and used by nobody else: the store may keep their metadata
+  const ingestOptions = { organizationToken: true, clockSkew: options.clockSkew, reuse: true }
 
   const authenticate = (
     request: HttpServerRequest.HttpServerRequest,

@@ -296,7 +296,7 @@ export const storedToEvent = (s: Stored): T.Event =>
 export const validateIngest = (
   orgId: string,
   events: ReadonlyArray<T.EventCreate | unknown>,
-  options: EventCreate.ValidateOptions | undefined
+  options: EventCreate.ValidateEventsOptions | undefined
 ): Either.Either<ReadonlyArray<T.EventCreate>, ValidationError.RequestValidationError> => {
   const result = EventCreate.validateEvents(events, { ...options, organizationToken: options?.organizationToken ?? false })
   if (Either.isLeft(result)) return Either.left(result.left)
