@@ -53,3 +53,16 @@ export const percentile = (xs: ReadonlyArray<number>, p: number): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!
 }
+
+/**
+ * The raw SQLite export of the benches' child programs (plain JavaScript):
+ * every row of `pe_events` from the better-sqlite3 connection `db` as a JSON
+ * line through `write`, counted in `count`.
+ */
+export const rawSqliteExportLoop = (db: string): string => `
+for (const r of ${db}.prepare("SELECT * FROM pe_events ORDER BY org, ts, id").iterate()) {
+  count++
+  r.metadata = JSON.parse(r.metadata)
+  r.id = r.id.toString("hex")
+  await write(JSON.stringify(r) + "\\n")
+}`

@@ -25,7 +25,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import type { Row } from "./Bench.js"
+import { rawSqliteExportLoop, type Row } from "./Bench.js"
 
 const N = Number(process.env.POLAR_EVENTS_BENCH_CLI_EVENTS ?? 1_000_000)
 /** the CLI's defaults */
@@ -142,12 +142,7 @@ const sink = Fs.createWriteStream("/dev/null")
 const write = (data) => sink.write(data) ? undefined : new Promise((r) => sink.once("drain", r))
 const conn = new Database(db, { readonly: true })
 let count = 0
-for (const r of conn.prepare("SELECT * FROM pe_events ORDER BY org, ts, id").iterate()) {
-  count++
-  r.metadata = JSON.parse(r.metadata)
-  r.id = r.id.toString("hex")
-  await write(JSON.stringify(r) + "\\n")
-}
+${rawSqliteExportLoop("conn")}
 conn.close()
 await new Promise((r) => sink.end(r))
 process.stdout.write(JSON.stringify({ count }) + "\\n")

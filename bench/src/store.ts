@@ -25,7 +25,7 @@ import { from as copyFrom } from "pg-copy-streams"
 // the store's own external id hash, so the raw rows are the same rows
 import { hash53 } from "../../packages/store/src/internal/ids.js"
 import { createDatabase, startPostgres } from "../../packages/store/test/utils/postgres.js"
-import { median, type Row } from "./Bench.js"
+import { median, rawSqliteExportLoop, type Row } from "./Bench.js"
 
 const N = Number(process.env.POLAR_EVENTS_BENCH_EVENTS ?? 1_000_000)
 const CUSTOMERS = 10_000
@@ -269,12 +269,7 @@ if (mode === "ours-sqlite" || mode === "ours-pg") {
 } else if (mode === "raw-sqlite") {
   const { default: Database } = await import("better-sqlite3")
   const db = new Database(target, { readonly: true })
-  for (const r of db.prepare("SELECT * FROM pe_events ORDER BY org, ts, id").iterate()) {
-    count++
-    r.metadata = JSON.parse(r.metadata)
-    r.id = r.id.toString("hex")
-    await write(JSON.stringify(r) + "\\n")
-  }
+  ${rawSqliteExportLoop("db")}
   db.close()
 } else {
   const { default: Pg } = await import("pg")
