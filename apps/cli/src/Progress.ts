@@ -109,7 +109,8 @@ export const make = (options: ProgressOptions): Progress => {
         return
       }
       if (now - last < every) return
-      if (last === 0 && now - start < every) return
+      // the first line of a phase comes `every` into it, so that its rate means something
+      if (last === 0 && now - phaseStart < every) return
       last = now
       write(text(done, fraction, false) + "\n")
     },

@@ -29,6 +29,9 @@ describe("kill -9", () => {
     const args = ["import", file, "--db", db, "--batch-size", "1000"]
     const first = background(args)
     await first.waitFor(/importing: [\d,]+ records/, 240_000)
+    // killed once a first batch is committed, whatever the machine's speed
+    const stored = async () => JSON.parse(await ok(["db", "info", "--db", db, "--json"])).events as number
+    await until(async () => (await stored()) > 0, 240_000, "a first committed batch")
     first.child.kill("SIGKILL")
     await first.stop()
     assert.strictEqual(first.child.signalCode, "SIGKILL")
