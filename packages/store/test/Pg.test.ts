@@ -10,6 +10,15 @@ import { conformance } from "./conformance.js"
 import { sqlSuite } from "./sqlSuite.js"
 import { pg, pgDatabase } from "./utils/layers.js"
 
+/** A trigger that fails an insert into `table` of a row named `name`. */
+const raiseOnInsert = (fn: string, table: string, name: string) => `
+  CREATE FUNCTION ${fn}() RETURNS trigger AS $$
+  BEGIN
+    IF NEW.name = '${name}' THEN RAISE EXCEPTION '${name}'; END IF;
+    RETURN NEW;
+  END $$ LANGUAGE plpgsql;
+  CREATE TRIGGER ${fn} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}();`
+
 conformance("postgres", pg())
 
 // the same implementation over a plain @effect/sql-pg client (multi-row INSERT instead of COPY)
@@ -32,20 +41,8 @@ sqlSuite(
         await client.end()
       }
     },
-    failingTrigger: `
-      CREATE FUNCTION pe_test_boom() RETURNS trigger AS $$
-      BEGIN
-        IF NEW.name = 'boom' THEN RAISE EXCEPTION 'boom'; END IF;
-        RETURN NEW;
-      END $$ LANGUAGE plpgsql;
-      CREATE TRIGGER pe_test_boom BEFORE INSERT ON pe_events FOR EACH ROW EXECUTE FUNCTION pe_test_boom();`,
-    failingNamesTrigger: `
-      CREATE FUNCTION pe_test_names_boom() RETURNS trigger AS $$
-      BEGIN
-        IF NEW.name = 'late-boom' THEN RAISE EXCEPTION 'late boom'; END IF;
-        RETURN NEW;
-      END $$ LANGUAGE plpgsql;
-      CREATE TRIGGER pe_test_names_boom BEFORE INSERT ON pe_event_names FOR EACH ROW EXECUTE FUNCTION pe_test_names_boom();`
+    failingTrigger: raiseOnInsert("pe_test_boom", "pe_events", "boom"),
+    failingNamesTrigger: raiseOnInsert("pe_test_names_boom", "pe_event_names", "late-boom")
   }))
 )
 
