@@ -9,6 +9,12 @@
  *
  * Ingested events/s is counted from the server's own total after the run
  * (`total_count` of a list), not from responses.
+ *
+ * Two diagnostic rows rerun the ingest-only load on files whose indexes were
+ * dropped before the server opened them: without the dedup index, and
+ * without any of the six indexes each event enters. They are not modes of the product (without the dedup index
+ * nothing is deduplicated); they show what the write path's indexes cost on
+ * the machine at hand, beside the server as shipped.
  */
 import { fork } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -218,6 +224,37 @@ const measure = async (url: string, mix: Mix, total?: () => Promise<number>): Pr
   }
 }
 
+/** A store file with its schema migrated and then `indexes` dropped. */
+const fileWithout = async (filename: string, indexes: ReadonlyArray<string>): Promise<string> => {
+  const { EventStore, SqlEventStore } = await import("@polar-events/store")
+  const { ManagedRuntime } = await import("effect")
+  const { default: Database } = await import("better-sqlite3")
+  const rt = ManagedRuntime.make(SqlEventStore.layerSqlite({ filename }))
+  try {
+    await rt.runPromise(EventStore.EventStore)
+  } finally {
+    await rt.dispose()
+  }
+  const db = new Database(filename)
+  for (const index of indexes) db.exec(`DROP INDEX ${index}`)
+  db.close()
+  return filename
+}
+
+/**
+ * The indexes every event of the load enters. The two partial parent indexes
+ * stay: no event of the load enters them, and the writer's check for events
+ * waiting on a parent would scan the table without them.
+ */
+const EVENT_INDEXES = [
+  "pe_events_id",
+  "pe_events_dedup",
+  "pe_events_org_ts",
+  "pe_events_org_name_ts",
+  "pe_events_customer",
+  "pe_events_external_customer"
+]
+
 export const run = async (): Promise<ReadonlyArray<Row>> => {
   const dir = mkdtempSync(join(tmpdir(), "polar-events-bench-server-"))
   try {
@@ -231,6 +268,12 @@ export const run = async (): Promise<ReadonlyArray<Row>> => {
     const oursIngest = await measure(eventsIngest.url, "ingest", () => totalEvents(eventsIngest.url)).finally(
       eventsIngest.stop
     )
+    const ingestOn = async (file: string) => {
+      const server = await startChild("events", file)
+      return measure(server.url, "ingest", () => totalEvents(server.url)).finally(server.stop)
+    }
+    const noDedup = await ingestOn(await fileWithout(join(dir, "no-dedup.db"), ["pe_events_dedup"]))
+    const bare = await ingestOn(await fileWithout(join(dir, "bare.db"), EVENT_INDEXES))
     const note = (m: Measured) =>
       `${m.requests.toLocaleString("en-US")} reqs in ${DURATION_S}s, errors ${m.errors}, p50 ${m.p50} ms, p99 ${m.p99} ms`
     return [
@@ -268,6 +311,24 @@ export const run = async (): Promise<ReadonlyArray<Row>> => {
         better: "higher",
         baselineName: "node:http + JSON.parse, constant answer",
         note: `ours: ${note(oursIngest)}; baseline: ${note(baselineIngest)}`
+      },
+      {
+        what: "server diagnostic: ingest-only on a file without the dedup index",
+        ours: noDedup.eventsPerSecond,
+        baseline: oursIngest.eventsPerSecond,
+        unit: "events/s",
+        better: "higher",
+        baselineName: "the ingest-only row above",
+        note: `not a mode of the product: what dedup costs; ${note(noDedup)}`
+      },
+      {
+        what: "server diagnostic: ingest-only on a file without the six indexes each event enters",
+        ours: bare.eventsPerSecond,
+        baseline: oursIngest.eventsPerSecond,
+        unit: "events/s",
+        better: "higher",
+        baselineName: "the ingest-only row above",
+        note: `not a mode of the product: the bare table, the ceiling of SQLite writes here; ${note(bare)}`
       },
       {
         what: "server: errors (errors + timeouts + non-2xx)",
