@@ -12,9 +12,10 @@
  *
  * Two diagnostic rows rerun the ingest-only load on files whose indexes were
  * dropped before the server opened them: without the dedup index, and
- * without any of the six indexes each event enters. They are not modes of the product (without the dedup index
- * nothing is deduplicated); they show what the write path's indexes cost on
- * the machine at hand, beside the server as shipped.
+ * without any of the six indexes each event enters. They are not modes of
+ * the product (without the dedup index nothing is deduplicated); they show
+ * what the write path's indexes cost on the machine at hand, beside the
+ * server as shipped.
  */
 import { fork } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
