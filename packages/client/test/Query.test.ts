@@ -1,8 +1,8 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { Event, EventQuery, Timestamp } from "@polar-events/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import * as Fs from "node:fs"
 import * as EventsClient from "../src/EventsClient.js"
 import type * as ClientError from "../src/ClientError.js"
 import { client, polarServer } from "./utils/layers.js"
@@ -29,8 +29,7 @@ const userEvent = (i: number) => ({
   metadata: { seq: i, model: i % 4 === 1 ? "gpt-4.1" : "other" }
 })
 
-const example = (name: string) =>
-  JSON.parse(Fs.readFileSync(`/work/shared/reference/examples/${name}.example.json`, "utf8")) as Record<string, unknown>
+const example = (name: string) => PolarSpec.example(name) as Record<string, unknown>
 
 const run = <A, E>(url: string, f: (c: EventsClient.Service) => Effect.Effect<A, E>) =>
   Effect.flatMap(EventsClient.EventsClient, f).pipe(Effect.provide(client(url, TOKEN)))

@@ -1,14 +1,9 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { EventCreate, Timestamp, ValidationError } from "../src/index.js"
 
-const EXAMPLES = path.resolve(__dirname, "../../../../shared/reference/examples")
-if (!fs.existsSync(EXAMPLES)) {
-  throw new Error(`Polar example payloads not found at ${EXAMPLES}: the repo's parent folder must hold shared/reference`)
-}
-const example = (name: string): any => JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), "utf8"))
+const example = PolarSpec.example
 
 const NOW = new Date("2026-09-01T00:00:00Z")
 const CUSTOMER = "992fae2a-2a17-4b7a-8d9e-e287cf90131b"

@@ -1,18 +1,11 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
-import { existsSync, readFileSync } from "node:fs"
-import * as path from "node:path"
 import * as EventQuery from "../src/EventQuery.js"
 import type { ErrorDetail } from "../src/ValidationError.js"
 import { RequestValidationError } from "../src/ValidationError.js"
 
-const EXAMPLES = path.resolve(__dirname, "../../../../shared/reference/examples")
-
-const readExample = (name: string): unknown => {
-  const file = path.join(EXAMPLES, name)
-  if (!existsSync(file)) throw new Error(`Reference example missing: ${file}`)
-  return JSON.parse(readFileSync(file, "utf8"))
-}
+const readExample = (name: string): unknown => PolarSpec.example(name)
 
 const ORG = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
 const CUSTOMER_A = "7c3a2f1e-5b4d-4e8a-9c6b-2d1f0e9a8b7c"

@@ -1,19 +1,12 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Event from "../src/Event.js"
 import * as SystemEvent from "../src/SystemEvent.js"
 import * as Timestamp from "../src/Timestamp.js"
 
-// The Polar reference lives beside the repository: <parent>/shared/reference.
-const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/reference/examples")
-if (!fs.existsSync(EXAMPLES)) {
-  throw new Error(`Polar example payloads not found at ${EXAMPLES} (expected shared/reference/examples beside the repository)`)
-}
-
-const read = (file: string): any => JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), "utf8"))
+// Polar's example payloads, vendored in spec/polar/examples.
+const read = PolarSpec.example
 
 /** Wire JSON as it would go over the network: what `JSON.stringify` keeps. */
 const asJson = (u: unknown): unknown => JSON.parse(JSON.stringify(u))

@@ -1,16 +1,8 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { assert, describe, it } from "@effect/vitest"
 import { Either, ParseResult, Schema, SchemaAST } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Event from "../src/Event.js"
 import * as SystemEvent from "../src/SystemEvent.js"
-
-const REFERENCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/reference")
-const SPEC_FILE = path.join(REFERENCE, "polar-events-openapi.json")
-if (!fs.existsSync(SPEC_FILE)) {
-  throw new Error(`Polar's OpenAPI spec not found at ${SPEC_FILE} (expected shared/reference beside the repository)`)
-}
 
 interface JsonSchema {
   readonly $ref?: string
@@ -24,7 +16,7 @@ interface JsonSchema {
   readonly additionalProperties?: JsonSchema | boolean
 }
 
-const spec = JSON.parse(fs.readFileSync(SPEC_FILE, "utf8"))
+const spec = PolarSpec.openapi()
 const schemas: Record<string, JsonSchema> = spec.components.schemas
 const deref = (s: JsonSchema): JsonSchema => s.$ref === undefined ? s : schemas[s.$ref.split("/").pop()!]
 

@@ -1,14 +1,9 @@
+import * as PolarSpec from "@polar-events/polar-spec"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { ValidationError } from "../src/index.js"
 
-const EXAMPLES = path.resolve(__dirname, "../../../../shared/reference/examples")
-if (!fs.existsSync(EXAMPLES)) {
-  throw new Error(`Polar example payloads not found at ${EXAMPLES}: the repo's parent folder must hold shared/reference`)
-}
-const example = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), "utf8"))
+const example = (name: string): unknown => PolarSpec.example(name)
 
 describe("ValidationError", () => {
   it("error-422-ingest.example.json decodes as HTTPValidationError and re-encodes deep-equal", () => {

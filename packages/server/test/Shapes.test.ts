@@ -5,13 +5,12 @@
 import { assert, layer } from "@effect/vitest"
 import { Event, EventCreate, EventQuery, ValidationError } from "@polar-events/core"
 import { Effect, Schema } from "effect"
-import { readFileSync } from "node:fs"
+import * as PolarSpec from "@polar-events/polar-spec"
 import * as EventsServer from "../src/EventsServer.js"
 import * as ServerError from "../src/ServerError.js"
 import { ingest, layerServer, ORG_A, raw, Server, TOKEN } from "./utils/harness.js"
 
-const example = (name: string): any =>
-  JSON.parse(readFileSync(new URL(`./fixtures/${name}.example.json`, import.meta.url), "utf8"))
+const example = PolarSpec.example
 
 /** The keys of an object and, recursively, of its object values (not inside metadata, which is user data). */
 const shape = (value: unknown, path = ""): Array<string> => {
