@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Options } from "@effect/cli"
+import { Ids } from "@polar-events/core"
 import { Context, Effect, Option, Redacted } from "effect"
 import { UsageError } from "./CliError.js"
 import { colorsEnabled } from "./Output.js"
@@ -107,7 +108,6 @@ export interface Settings {
  */
 export class CliSettings extends Context.Tag("polar-events/CliSettings")<CliSettings, Settings>() {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const env = (name: string): string | undefined => {
   const v = process.env[name]
@@ -136,7 +136,7 @@ export const resolve = (input: StorageInput): Effect.Effect<Settings, UsageError
     if (database._tag === "sqlite" && database.filename.trim() === "") {
       return yield* new UsageError({ message: "--db needs a file path" })
     }
-    if (Option.isSome(input.org) && !UUID.test(input.org.value)) {
+    if (Option.isSome(input.org) && !Ids.isUuid(input.org.value)) {
       return yield* new UsageError({ message: `--org must be a UUID, got '${input.org.value}'` })
     }
     return {

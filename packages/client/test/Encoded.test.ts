@@ -6,7 +6,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
 import { Encoded, EncodedQueue, FRAME_BYTES } from "../src/internal/encoded.js"
-import { uuidV7 } from "../src/internal/uuid.js"
 
 const eventArb = FastCheck.record({
   name: FastCheck.string({ minLength: 1, maxLength: 20 }),
@@ -97,16 +96,5 @@ describe("EncodedQueue", () => {
     assert.strictEqual(first.body().toString(), text, "an unreleased batch is never overwritten")
     first.release()
     assert.strictEqual(q.oldest(), 0)
-  })
-})
-
-describe("uuidV7", () => {
-  it("makes RFC 9562 version 7 ids that sort by time and do not repeat", () => {
-    const ids = Array.from({ length: 20_000 }, (_, i) => uuidV7(1_700_000_000_000 + Math.floor(i / 100)))
-    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
-    assert.strictEqual(new Set(ids).size, ids.length)
-    assert.strictEqual(ids[0]!.slice(0, 14), "018bcfe5-6800-")
-    const prefixes = ids.map((id) => id.slice(0, 14))
-    assert.deepStrictEqual([...prefixes].sort(), prefixes)
   })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Either, FastCheck as fc, Schema } from "effect"
 import * as Ids from "../src/Ids.js"
 
 describe("Ids", () => {
@@ -35,5 +35,31 @@ describe("Ids", () => {
     assert.isTrue(a < b)
     assert.strictEqual(parseInt(a.replace(/-/g, "").slice(0, 12), 16), 1_700_000_000_000)
     assert.isTrue(Either.isRight(Schema.decodeUnknownEither(Ids.EventId)(a)))
+  })
+  it("isUuid and isUuidV4 agree with the UUID patterns on near-UUID strings", () => {
+    const ANY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+    const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+    // UUIDs of every version, then one code unit replaced by hex, a hyphen, a letter or a non-ASCII unit
+    const near = fc.tuple(fc.uuid({ version: [1, 2, 3, 4, 5, 6, 7, 8] }), fc.nat(40), fc.constantFrom("", "A", "f", "-", "g", "\u0660", "\uff10", "x"), fc.boolean())
+      .map(([u, i, c, upper]) => {
+        const base = upper ? u.toUpperCase() : u
+        return c === "" ? base : base.slice(0, i) + c + base.slice(i + 1)
+      })
+    fc.assert(fc.property(fc.oneof(near, fc.string()), (s) => {
+      assert.strictEqual(Ids.isUuid(s), ANY.test(s), s)
+      assert.strictEqual(Ids.isUuidV4(s), V4.test(s), s)
+    }), { numRuns: 20_000 })
+    assert.isTrue(Ids.isUuid(Ids.makeUuidV7()))
+    assert.isFalse(Ids.isUuidV4(Ids.makeUuidV7()))
+    assert.isTrue(Ids.isUuidV4("1dbfc517-0bbf-4301-9ba8-555ca42b9737"))
+  })
+
+  it("makes RFC 9562 version 7 ids that sort by time and do not repeat", () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => Ids.makeUuidV7(1_700_000_000_000 + Math.floor(i / 100)))
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.strictEqual(new Set(ids).size, ids.length)
+    assert.strictEqual(ids[0]!.slice(0, 14), "018bcfe5-6800-")
+    const prefixes = ids.map((id) => id.slice(0, 14))
+    assert.deepStrictEqual([...prefixes].sort(), prefixes)
   })
 })

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import { Ids } from "@polar-events/core"
 import { Config, ConfigError, Either, Redacted, Schema } from "effect"
 
 /**
@@ -52,7 +53,6 @@ export const make = (
 })
 
 const SCOPES = new Set<string>(allScopes)
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Reads tokens from one configuration string: entries separated by
@@ -70,7 +70,7 @@ export const parse = (text: string): Either.Either<ReadonlyArray<AccessToken>, s
     const entry = entries[i]!
     const first = entry.indexOf(":")
     const organizationId = first === -1 ? "" : entry.slice(0, first)
-    if (!UUID.test(organizationId)) return Either.left(`token entry ${i + 1}: expected <organization_id>:<token>`)
+    if (!Ids.isUuid(organizationId)) return Either.left(`token entry ${i + 1}: expected <organization_id>:<token>`)
     const rest = entry.slice(first + 1)
     const scopeAt = rest.search(/:events:(read|write)(\+events:(read|write))*$/)
     const token = scopeAt === -1 ? rest : rest.slice(0, scopeAt)

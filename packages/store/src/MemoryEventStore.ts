@@ -27,7 +27,6 @@ import {
   toEventName,
   validateIngest
 } from "./internal/common.js"
-import { isUuid } from "./internal/ids.js"
 import { FLAG_REF_ID_ONLY, MAX_DEPTH } from "./internal/parents.js"
 import type * as T from "./internal/types.js"
 
@@ -67,7 +66,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.sync(() => {
 
   const lookupParent = (o: Org, orgId: string, s: Stored): Entry | undefined => {
     const ref = s.parentRef!
-    const viaId = isUuid(ref) ? byId.get(normalizeId(ref)) : undefined
+    const viaId = Ids.isUuid(ref) ? byId.get(normalizeId(ref)) : undefined
     if (viaId !== undefined && viaId.stored.orgId === orgId) return viaId
     if ((s.flags & FLAG_REF_ID_ONLY) !== 0) return undefined
     return o.byExternalId.get(ref)

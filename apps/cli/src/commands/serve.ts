@@ -6,6 +6,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import * as HttpServer from "@effect/platform/HttpServer"
+import { Ids } from "@polar-events/core"
 import type { AccessToken } from "@polar-events/server"
 import { Duration, Effect, Option, Redacted } from "effect"
 import * as crypto from "node:crypto"
@@ -14,7 +15,6 @@ import { CliSettings, describeDatabase, storage } from "../GlobalOptions.js"
 import { Meta, Organization } from "../Storage.js"
 import { withDatabase } from "../internal/context.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DEV_TOKEN_KEY = "serve_development_token"
 
 /** Reads `TOKEN=ORGANIZATION_ID`; the token itself never appears in an error. @internal */
@@ -22,7 +22,7 @@ export const parseToken = (text: string, position: number): AccessToken.AccessTo
   const eq = text.lastIndexOf("=")
   const token = eq < 0 ? "" : text.slice(0, eq)
   const org = eq < 0 ? "" : text.slice(eq + 1)
-  if (token === "" || !UUID.test(org)) {
+  if (token === "" || !Ids.isUuid(org)) {
     return new UsageError({ message: `--token ${position}: expected TOKEN=ORGANIZATION_ID (a UUID)` })
   }
   return { token: Redacted.make(token), organizationId: org.toLowerCase() }

@@ -1,8 +1,7 @@
-import { EventCreate, Timestamp } from "@polar-events/core"
+import { EventCreate, Ids, Timestamp } from "@polar-events/core"
 import { Either } from "effect"
 import type * as Duration from "effect/Duration"
 import * as ClientError from "../ClientError.js"
-import { uuidV7 } from "./uuid.js"
 
 /** @internal */
 export const INGEST = "/v1/events/ingest"
@@ -107,7 +106,7 @@ export const prepare = (
   }
   const ms = now.getTime()
   const stamp = options.stampTimestamp === true ? stampOf(ms) : undefined
-  const makeId = options.makeExternalId ?? uuidV7
+  const makeId = options.makeExternalId ?? Ids.makeUuidV7
   const list = valid.right
   const out: Array<PreparedEvent> = new Array(list.length)
   for (let i = 0; i < list.length; i++) {

@@ -7,30 +7,15 @@
 import type { SchemaAST as AST } from "effect"
 import { Customer } from "../Customer.js"
 import { EventMetadataOutput } from "../EventMetadata.js"
+import * as Ids from "../Ids.js"
 import * as SystemEvent from "../SystemEvent.js"
 import { format, parse } from "../Timestamp.js"
 import { type Check, compile, FAIL, isPlainObject } from "./eventCompile.js"
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-/** 0 for an ASCII hex digit, 1 for any other UTF-16 code unit. */
-const NOT_HEX = new Uint8Array(65536).fill(1)
-for (const c of "0123456789abcdefABCDEF") NOT_HEX[c.charCodeAt(0)] = 0
-
-/** Effect's `Schema.UUID` pattern (`8-4-4-4-12` hex digits, any case), without a regular expression. */
-const isUuid = (u: unknown): u is string => {
-  if (
-    typeof u !== "string" || u.length !== 36 ||
-    u.charCodeAt(8) !== 45 || u.charCodeAt(13) !== 45 || u.charCodeAt(18) !== 45 || u.charCodeAt(23) !== 45
-  ) return false
-  let bad = 0
-  for (let i = 0; i < 8; i++) bad |= NOT_HEX[u.charCodeAt(i)]
-  for (let i = 9; i < 13; i++) bad |= NOT_HEX[u.charCodeAt(i)]
-  for (let i = 14; i < 18; i++) bad |= NOT_HEX[u.charCodeAt(i)]
-  for (let i = 19; i < 23; i++) bad |= NOT_HEX[u.charCodeAt(i)]
-  for (let i = 24; i < 36; i++) bad |= NOT_HEX[u.charCodeAt(i)]
-  return bad === 0
-}
+/** Effect's `Schema.UUID` pattern (`8-4-4-4-12` hex digits, any case). */
+const isUuid = (u: unknown): u is string => typeof u === "string" && Ids.isUuid(u)
 
 /** The organization id last seen valid (a page of events nearly always has one); starts as a valid UUID. */
 let lastOrganizationId = "00000000-0000-0000-0000-000000000000"

@@ -1,4 +1,5 @@
 import type { EventCreate } from "../EventCreate.js"
+import { isUuidV4 } from "../Ids.js"
 import { parse, toEpochMicros } from "../Timestamp.js"
 import {
   checkString,
@@ -6,7 +7,6 @@ import {
   type Errors,
   hasNul,
   isRecord,
-  isUuidV4Fast,
   type Loc,
   MSG,
   push
@@ -36,7 +36,7 @@ const okString = (u: unknown, min: number, max: number): u is string =>
   typeof u === "string" && u.length >= min && u.length <= max && !hasNul(u)
 
 const okOptionalUuid4 = (u: unknown): boolean =>
-  u === undefined || u === null || (typeof u === "string" && isUuidV4Fast(u))
+  u === undefined || u === null || (typeof u === "string" && isUuidV4(u))
 
 const okOptionalNonEmpty = (u: unknown): boolean =>
   u === undefined || u === null || okString(u, 1, Infinity)
@@ -89,7 +89,7 @@ export const checkEvent = (
   if (org === null) {
     out.organizationId = null
   } else if (org !== undefined) {
-    if (typeof org === "string" && isUuidV4Fast(org)) {
+    if (typeof org === "string" && isUuidV4(org)) {
       if (o.organizationToken) push(errors, at("organization_id"), "organization_token", MSG.organization_token, org)
       else out.organizationId = org
     } else {
@@ -126,7 +126,7 @@ export const checkEvent = (
   const customerId = raw.customer_id
   const memberId = raw.member_id
   let keys: ReadonlySet<string> | undefined
-  if (typeof customerId === "string" && isUuidV4Fast(customerId) && okOptionalUuid4(memberId)) {
+  if (typeof customerId === "string" && isUuidV4(customerId) && okOptionalUuid4(memberId)) {
     out.customerId = customerId
     if (memberId !== undefined) out.memberId = memberId
     keys = CUSTOMER_KEYS
@@ -193,7 +193,7 @@ export const isPlainValid = (raw: unknown, maxMicros: number): boolean => {
         if (!okString(v, 1, Infinity)) return false
         break
       case "customerId":
-        if (typeof v !== "string" || !isUuidV4Fast(v)) return false
+        if (typeof v !== "string" || !isUuidV4(v)) return false
         customers++
         break
       case "externalCustomerId":

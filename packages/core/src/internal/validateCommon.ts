@@ -1,3 +1,4 @@
+import { isUuid, isUuidV4 } from "../Ids.js"
 import type { ErrorDetail, LocItem } from "../ValidationError.js"
 
 /** @internal */
@@ -118,26 +119,13 @@ export const checkString = (
   return true
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** @internal */
-export const isUuid = (s: string): boolean => UUID.test(s)
-
-/** @internal */
-export const isUuidV4Fast = (s: string): boolean => {
-  if (s.length !== 36 || !UUID.test(s)) return false
-  const v = s.charCodeAt(14)
-  const r = s.charCodeAt(19) | 0x20
-  return v === 52 /* 4 */ && (r === 56 || r === 57 || r === 97 || r === 98) /* 8 9 a b */
-}
-
 /** A UUID version 4 string, or an error of pydantic's kind. @internal */
 export const checkUuid4 = (errors: Errors, loc: () => Loc, value: unknown): value is string => {
   if (typeof value !== "string") {
     push(errors, loc(), "uuid_type", MSG.uuid_type, value)
     return false
   }
-  if (isUuidV4Fast(value)) return true
+  if (isUuidV4(value)) return true
   if (!isUuid(value)) {
     push(errors, loc(), "uuid_parsing", MSG.uuid_parsing, value)
   } else {

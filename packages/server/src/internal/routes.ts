@@ -17,7 +17,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Event, EventCreate, EventQuery, Timestamp, ValidationError } from "@polar-events/core"
+import { Event, EventCreate, EventQuery, Ids, Timestamp, ValidationError } from "@polar-events/core"
 import type { EventStore } from "@polar-events/store"
 import { Cause, Clock, type Context, type Duration, Effect, Either, Option, Schema } from "effect"
 import type { AccessToken, Scope } from "../AccessToken.js"
@@ -52,7 +52,6 @@ export interface RouteSpec {
 const READ: ReadonlyArray<Scope> = ["events:read", "events:write"]
 const WRITE: ReadonlyArray<Scope> = ["events:write"]
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const UUID_SIMPLE = /^[0-9a-f]{32}$/i
 
 /**
@@ -65,7 +64,7 @@ const parseEventId = (raw: string): string | undefined => {
   if (s.toLowerCase().startsWith("urn:uuid:")) s = s.slice(9)
   else if (s.length > 2 && s.startsWith("{") && s.endsWith("}")) s = s.slice(1, -1)
   if (UUID_SIMPLE.test(s)) s = `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`
-  return UUID.test(s) ? s.toLowerCase() : undefined
+  return Ids.isUuid(s) ? s.toLowerCase() : undefined
 }
 
 const encodeEventSync = Schema.encodeSync(Event.Event)

@@ -17,7 +17,6 @@ import {
 } from "@polar-events/core"
 import { Either, ParseResult, Schema } from "effect"
 import type { ListQuery, NamesQuery, QuantitiesQuery } from "../EventStore.js"
-import { isUuid } from "./ids.js"
 import { FLAG_REF_ID_ONLY } from "./parents.js"
 import type * as T from "./types.js"
 
@@ -360,7 +359,7 @@ export const decodeCursor = (
   if (
     !Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== CURSOR_VERSION ||
     (parsed[1] !== 0 && parsed[1] !== 1) || !Number.isSafeInteger(parsed[2]) ||
-    typeof parsed[3] !== "string" || !isUuid(parsed[3])
+    typeof parsed[3] !== "string" || !Core.Ids.isUuid(parsed[3])
   ) {
     return Either.left(badCursor(cursor, "Invalid cursor."))
   }

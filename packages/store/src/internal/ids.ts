@@ -4,11 +4,6 @@
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
-
-/** True for a hyphenated UUID of any version. @internal */
-export const isUuid = (s: string): boolean => s.length === 36 && UUID.test(s)
-
 const nibble = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87)
 
 /** The 16 bytes of a hyphenated UUID (any case). @internal */

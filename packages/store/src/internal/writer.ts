@@ -13,9 +13,10 @@
  * @internal
  */
 import type { SqlError } from "@effect/sql/SqlError"
+import { Ids } from "@polar-events/core"
 import { Effect, Either } from "effect"
 import type { Stored } from "./common.js"
-import { bytesToUuid, hash53, isUuid, nextProbe, uuidToBytes } from "./ids.js"
+import { bytesToUuid, hash53, nextProbe, uuidToBytes } from "./ids.js"
 import { FLAG_REF_ID_ONLY, MAX_DEPTH } from "./parents.js"
 import type { Dialect } from "./sqlExpr.js"
 
@@ -649,7 +650,7 @@ const findParent = (tx: Tx, org: number, ref: string, idOnly: boolean, options: 
   Effect.gen(function*() {
     const d = tx.dialect
     const p = (i: number) => (d === "pg" ? `$${i}` : "?")
-    if (isUuid(ref)) {
+    if (Ids.isUuid(ref)) {
       const rows = yield* tx.query(
         `SELECT depth FROM pe_events WHERE id = ${p(1)} AND org = ${p(2)}`,
         [idValue(d, ref.toLowerCase()), org]
