@@ -5,7 +5,8 @@
 // - publint (no message of any level) and attw (no problem, every resolution
 //   mode: node10, node16 from CJS, node16 from ESM, bundler);
 // - the manifest: only dist, README.md and CHANGELOG.md published, an
-//   `exports` map with ESM + CJS + types whose files are in the tarball,
+//   `exports` map with ESM + CJS + types whose files are in the tarball (for
+//   "." and for every subpath entry such as "./sql"),
 //   `sideEffects: false`, no `workspace:`/`catalog:` left, peer ranges (not
 //   pins), `effect` and the shared `@effect/*` packages as peers;
 // - the code: every package the built files import is declared;
@@ -140,21 +141,21 @@ export const checkManifest = ({ files, manifest }) => {
     return problems
   }
   if (manifest.sideEffects !== false) problems.push(`"sideEffects" is ${JSON.stringify(manifest.sideEffects)}, expected false`)
-  const dot = manifest.exports?.["."]
-  if (dot === undefined) {
-    problems.push(`no "exports" map with "."`)
-  } else {
+  if (manifest.exports?.["."] === undefined) problems.push(`no "exports" map with "."`)
+  // the package's entry and each subpath entry (`./sql`): ESM + CJS, each with its own types
+  for (const [subpath, dot] of Object.entries(manifest.exports ?? {})) {
+    if (subpath === "./package.json") continue
     for (const condition of ["import", "require"]) {
-      const entry = dot[condition]
+      const entry = dot?.[condition]
       if (typeof entry !== "object" || entry === null || typeof entry.types !== "string" || typeof entry.default !== "string") {
-        problems.push(`exports["."].${condition} needs { types, default }`)
+        problems.push(`exports["${subpath}"].${condition} needs { types, default }`)
         continue
       }
-      if (Object.keys(entry)[0] !== "types") problems.push(`exports["."].${condition}.types must come first`)
-      for (const path of [entry.types, entry.default]) if (!has(path)) problems.push(`exports["."].${condition} -> ${path} is not in the tarball`)
+      if (Object.keys(entry)[0] !== "types") problems.push(`exports["${subpath}"].${condition}.types must come first`)
+      for (const path of [entry.types, entry.default]) if (!has(path)) problems.push(`exports["${subpath}"].${condition} -> ${path} is not in the tarball`)
     }
-    if (dot.import?.types !== undefined && dot.import.types === dot.require?.types) {
-      problems.push(`import and require share one types file; CJS needs its own (attw: masquerading)`)
+    if (dot?.import?.types !== undefined && dot.import.types === dot.require?.types) {
+      problems.push(`${subpath === "." ? "" : `${subpath}: `}import and require share one types file; CJS needs its own (attw: masquerading)`)
     }
   }
   for (const field of ["main", "module", "types"]) {

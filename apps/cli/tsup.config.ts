@@ -1,12 +1,9 @@
-import { defineConfig } from "tsup"
+import { library } from "../../tsup.base.js"
 
-export default defineConfig({
+export default library({
   // checkWorker: the worker thread of `import` (see src/checkWorker.ts)
   entry: ["src/bin.ts", "src/checkWorker.ts"],
   format: ["esm"],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
+  treeshake: false,
   banner: { js: "#!/usr/bin/env node" }
 })

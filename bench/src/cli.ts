@@ -93,7 +93,8 @@ const generate = (file: string): void => {
 /** The baseline program: the store's bulk path fed the file with nothing else around it. */
 const baselineProgram = `
 import { Event } from "@polar-events/core"
-import { EventStore, SqlEventStore } from "@polar-events/store"
+import { EventStore } from "@polar-events/store"
+import { SqlEventStore } from "@polar-events/store/sql"
 import { Effect, Schema } from "effect"
 import * as Fs from "node:fs"
 import { StringDecoder } from "node:string_decoder"

@@ -16,6 +16,7 @@ import { Event } from "@polar-events/core"
 import { Event$inboundSchema } from "@polar-sh/sdk/models/components/event.js"
 import { Schema } from "effect"
 import { type Row, time } from "./Bench.js"
+import { random, uuid4 as uuid4From } from "@polar-events/test-support"
 
 const N = Number(process.env.POLAR_EVENTS_BENCH_EVENTS ?? 1_000_000)
 const SLICES = 10
@@ -26,30 +27,11 @@ const SDK_SAMPLE = 3_000
 // data: deterministic wire events in Polar's format
 // ---------------------------------------------------------------------------
 
-const mulberry = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-const rand = mulberry(20260821)
+const rand = random(20260821)
 const int = (n: number) => Math.floor(rand() * n)
 const pick = <A>(xs: ReadonlyArray<A>): A => xs[int(xs.length)]
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-const uuid4 = (): string => {
-  let s = ""
-  for (let i = 0; i < 16; i++) {
-    let b = int(256)
-    if (i === 6) b = (b & 0x0f) | 0x40
-    if (i === 8) b = (b & 0x3f) | 0x80
-    s += HEX[b]
-    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
-  }
-  return s
-}
+const uuid4 = (): string => uuid4From(rand)
 
 const START_US = Date.UTC(2026, 6, 1) * 1000
 const timestamp = (): string => {

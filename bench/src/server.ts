@@ -69,7 +69,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
 /** The polar-events server over a fresh SQLite file. */
 const runEventsServer = async (filename: string): Promise<number> => {
   const { AccessToken, EventsServer } = await import("@polar-events/server")
-  const { SqlEventStore } = await import("@polar-events/store")
+  const { SqlEventStore } = await import("@polar-events/store/sql")
   const { Context, Effect, Layer } = await import("effect")
   const HttpServer = await import("@effect/platform/HttpServer")
   const layer = EventsServer.layerServe({ tokens: [AccessToken.make(TOKEN, ORG)], port: 0 }).pipe(
@@ -227,7 +227,8 @@ const measure = async (url: string, mix: Mix, total?: () => Promise<number>): Pr
 
 /** A store file with its schema migrated and then `indexes` dropped. */
 const fileWithout = async (filename: string, indexes: ReadonlyArray<string>): Promise<string> => {
-  const { EventStore, SqlEventStore } = await import("@polar-events/store")
+  const { EventStore } = await import("@polar-events/store")
+  const { SqlEventStore } = await import("@polar-events/store/sql")
   const { ManagedRuntime } = await import("effect")
   const { default: Database } = await import("better-sqlite3")
   const rt = ManagedRuntime.make(SqlEventStore.layerSqlite({ filename }))

@@ -11,7 +11,8 @@
  * `POLAR_EVENTS_BENCH_EVENTS` changes the event count.
  */
 import { Timestamp } from "@polar-events/core"
-import { EventStore, SqlEventStore } from "@polar-events/store"
+import { EventStore } from "@polar-events/store"
+import { SqlEventStore } from "@polar-events/store/sql"
 import Database from "better-sqlite3"
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import { spawn } from "node:child_process"
@@ -25,6 +26,7 @@ import { from as copyFrom } from "pg-copy-streams"
 // the store's own external id hash, so the raw rows are the same rows
 import { hash53 } from "../../packages/store/src/internal/ids.js"
 import { createDatabase, startPostgres } from "../../packages/store/test/utils/postgres.js"
+import { random, uuid4 } from "@polar-events/test-support"
 import { median, rawSqliteExportLoop, type Row } from "./Bench.js"
 
 const N = Number(process.env.POLAR_EVENTS_BENCH_EVENTS ?? 1_000_000)
@@ -41,26 +43,7 @@ const START_US = END_US - 30 * DAY_US
 // would be the benchmark's own memory problem)
 // ---------------------------------------------------------------------------
 
-const mulberry = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-const uuid4 = (rand: () => number): string => {
-  let s = ""
-  for (let i = 0; i < 16; i++) {
-    let b = Math.floor(rand() * 256)
-    if (i === 6) b = (b & 0x0f) | 0x40
-    if (i === 8) b = (b & 0x3f) | 0x80
-    s += HEX[b]
-    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
-  }
-  return s
-}
+const mulberry = random
 
 interface Source {
   readonly customer: number
@@ -248,7 +231,8 @@ const t0 = performance.now()
 let count = 0
 if (mode === "ours-sqlite" || mode === "ours-pg") {
   // what an export does: every event, as Polar's wire JSON, one line each
-  const { EventStore, SqlEventStore } = await import("@polar-events/store")
+  const { EventStore } = await import("@polar-events/store")
+  const { SqlEventStore } = await import("@polar-events/store/sql")
   const { Event } = await import("@polar-events/core")
   const { Effect, ManagedRuntime, Schema, Stream } = await import("effect")
   const encode = Schema.encodeSync(Event.Event)
@@ -381,7 +365,7 @@ const sqlite = async (): Promise<Array<Row>> => {
         t = now()
         c = cpu()
         for (let b = 0; b < creates.length; b += 1000) {
-          await rt.runPromise(store.ingest(ORG, creates.slice(b, b + 1000)))
+          await rt.runPromise(EventStore.validateAndIngest(store, ORG, creates.slice(b, b + 1000)))
         }
         oursSeconds += now() - t
         oursCpu += cpu() - c
@@ -423,7 +407,7 @@ const sqlite = async (): Promise<Array<Row>> => {
       const oursS = await runStore(SqlEventStore.layerSqlite({ filename: small }), (store) =>
         Effect.gen(function*() {
           const t0 = now()
-          yield* Effect.forEach(batches, (batch) => store.ingest(ORG, batch), { concurrency: 32, discard: true })
+          yield* Effect.forEach(batches, (batch) => EventStore.validateAndIngest(store, ORG, batch), { concurrency: 32, discard: true })
           return now() - t0
         }))
       rows.push({
@@ -631,7 +615,7 @@ const postgres = async (): Promise<Array<Row>> => {
         rawS += now() - t
         const creates = sources.map(createOf)
         t = now()
-        for (let b = 0; b < creates.length; b += 1000) await rt.runPromise(store.ingest(ORG, creates.slice(b, b + 1000)))
+        for (let b = 0; b < creates.length; b += 1000) await rt.runPromise(EventStore.validateAndIngest(store, ORG, creates.slice(b, b + 1000)))
         oursS += now() - t
         log(`pg ingest ${Math.round(((k + 1) * 100) / SLICES)}%: ours ${Math.round(rate(Math.floor(((k + 1) * N) / SLICES), oursS))}/s raw ${Math.round(rate(Math.floor(((k + 1) * N) / SLICES), rawS))}/s`)
       }

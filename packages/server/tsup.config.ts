@@ -1,13 +1,4 @@
-import { defineConfig } from "tsup"
+import { library } from "../../tsup.base.js"
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  treeshake: true,
-  // loaded on demand by `layerServe`; an application that mounts the routes itself never needs it
-  external: ["@effect/platform-node"]
-})
+// @effect/platform-node is loaded on demand by `layerServe`; an application that mounts the routes itself never needs it
+export default library({ external: ["@effect/platform-node"] })

@@ -1,14 +1,11 @@
-import { defineConfig } from "tsup"
+import { library } from "../../tsup.base.js"
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  treeshake: true,
-  // import.meta.url in the CommonJS build (the checkpointer resolves the driver from it)
+export default library({
+  // src/internal/worker/*: the entries of the SQLite worker threads, started beside the bundle
+  entry: ["src/index.ts", "src/sql.ts", "src/internal/worker/writer.ts", "src/internal/worker/checkpointer.ts"],
+  // one copy of the port (its tag and error classes) shared by both entries, in CommonJS too
+  splitting: true,
+  // import.meta.url in the CommonJS build (the worker threads' entries are found from it)
   shims: true,
   // a native module: loaded at run time, never bundled
   external: ["better-sqlite3"]

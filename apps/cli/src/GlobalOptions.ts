@@ -10,12 +10,37 @@
  */
 import { Options } from "@effect/cli"
 import { Ids } from "@polar-events/core"
-import { Context, Effect, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Option, Redacted } from "effect"
 import { UsageError } from "./CliError.js"
 import { colorsEnabled } from "./Output.js"
 
 /** The default SQLite file, relative to the working directory. @since 0.1.0 */
 export const DEFAULT_DB = ".polar-events/events.db"
+
+/** An environment variable as `Config`; set but empty counts as unset. */
+const envText = (name: string): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((s) => s === "" ? Either.left(ConfigError.MissingData([name], `${name} is empty`)) : Either.right(s))
+  )
+
+/**
+ * A value and whether it was given as a flag (`explicit`) or came from the
+ * environment: `--db` beside `POLAR_EVENTS_PG_URL` is no conflict, `--db`
+ * beside `--pg` is.
+ *
+ * @since 0.1.0
+ */
+export interface Sourced<A> {
+  readonly value: A
+  readonly explicit: boolean
+}
+
+const flagOrEnv = <A>(option: Options.Options<A>, config: Config.Config<A>): Options.Options<Option.Option<Sourced<A>>> =>
+  option.pipe(
+    Options.map((value): Sourced<A> => ({ value, explicit: true })),
+    Options.withFallbackConfig(Config.map(config, (value): Sourced<A> => ({ value, explicit: false }))),
+    Options.optional
+  )
 
 /**
  * Storage, organization and output options, shared by every command.
@@ -23,15 +48,19 @@ export const DEFAULT_DB = ".polar-events/events.db"
  * @since 0.1.0
  */
 export const storage = {
-  db: Options.text("db").pipe(
-    Options.withPseudoName("PATH"),
-    Options.withDescription(`The SQLite file (default ${DEFAULT_DB}, env POLAR_EVENTS_DB).`),
-    Options.optional
+  db: flagOrEnv(
+    Options.text("db").pipe(
+      Options.withPseudoName("PATH"),
+      Options.withDescription(`The SQLite file (default ${DEFAULT_DB}, env POLAR_EVENTS_DB).`)
+    ),
+    envText("POLAR_EVENTS_DB")
   ),
-  pg: Options.redacted("pg").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription("Use PostgreSQL at this URL instead of SQLite (env POLAR_EVENTS_PG_URL)."),
-    Options.optional
+  pg: flagOrEnv(
+    Options.redacted("pg").pipe(
+      Options.withPseudoName("URL"),
+      Options.withDescription("Use PostgreSQL at this URL instead of SQLite (env POLAR_EVENTS_PG_URL).")
+    ),
+    Config.map(envText("POLAR_EVENTS_PG_URL"), Redacted.make)
   ),
   org: Options.text("org").pipe(
     Options.withPseudoName("ID"),
@@ -55,19 +84,21 @@ export const remote = {
   token: Options.redacted("token").pipe(
     Options.withPseudoName("TOKEN"),
     Options.withDescription("A Polar organization access token (env POLAR_ACCESS_TOKEN). Never printed."),
+    Options.withFallbackConfig(Config.map(envText("POLAR_ACCESS_TOKEN"), Redacted.make)),
     Options.optional
   ),
   server: Options.text("server").pipe(
     Options.withPseudoName("production|sandbox|URL"),
     Options.withDescription("Where Polar is: production (default), sandbox, or a base URL (env POLAR_SERVER)."),
-    Options.optional
+    Options.withFallbackConfig(envText("POLAR_SERVER")),
+    Options.withDefault("production")
   )
 }
 
 /** The parsed storage options of a command. @since 0.1.0 */
 export interface StorageInput {
-  readonly db: Option.Option<string>
-  readonly pg: Option.Option<Redacted.Redacted<string>>
+  readonly db: Option.Option<Sourced<string>>
+  readonly pg: Option.Option<Sourced<Redacted.Redacted<string>>>
   readonly org: Option.Option<string>
   readonly json: boolean
   readonly verbose: boolean
@@ -76,7 +107,7 @@ export interface StorageInput {
 /** The parsed remote options of a command. @since 0.1.0 */
 export interface RemoteInput {
   readonly token: Option.Option<Redacted.Redacted<string>>
-  readonly server: Option.Option<string>
+  readonly server: string
 }
 
 /** Where events are kept. @since 0.1.0 */
@@ -108,31 +139,23 @@ export interface Settings {
  */
 export class CliSettings extends Context.Tag("polar-events/CliSettings")<CliSettings, Settings>() {}
 
-
-const env = (name: string): string | undefined => {
-  const v = process.env[name]
-  return v === undefined || v === "" ? undefined : v
-}
-
 /**
- * Resolves the storage options: flags first, then `POLAR_EVENTS_PG_URL` /
- * `POLAR_EVENTS_DB`, then the default SQLite file.
+ * Resolves the storage options: flags first (`--pg` and `--db` together are
+ * a usage error), then `POLAR_EVENTS_PG_URL` / `POLAR_EVENTS_DB` (read by
+ * the options themselves), then the default SQLite file.
  *
  * @since 0.1.0
  */
 export const resolve = (input: StorageInput): Effect.Effect<Settings, UsageError> =>
   Effect.gen(function*() {
-    if (Option.isSome(input.db) && Option.isSome(input.pg)) {
+    const db = Option.getOrUndefined(input.db)
+    const pg = Option.getOrUndefined(input.pg)
+    if (db?.explicit === true && pg?.explicit === true) {
       return yield* new UsageError({ message: "--db and --pg cannot be used together" })
     }
-    const pgEnv = env("POLAR_EVENTS_PG_URL")
-    const database: Database = Option.isSome(input.pg)
-      ? { _tag: "pg", url: input.pg.value }
-      : Option.isSome(input.db)
-      ? { _tag: "sqlite", filename: input.db.value }
-      : pgEnv !== undefined
-      ? { _tag: "pg", url: Redacted.make(pgEnv) }
-      : { _tag: "sqlite", filename: env("POLAR_EVENTS_DB") ?? DEFAULT_DB }
+    const database: Database = pg !== undefined && (pg.explicit || db?.explicit !== true)
+      ? { _tag: "pg", url: pg.value }
+      : { _tag: "sqlite", filename: db?.value ?? DEFAULT_DB }
     if (database._tag === "sqlite" && database.filename.trim() === "") {
       return yield* new UsageError({ message: "--db needs a file path" })
     }
@@ -168,15 +191,11 @@ export interface Remote {
  */
 export const resolveRemote = (input: RemoteInput): Effect.Effect<Remote, UsageError> =>
   Effect.gen(function*() {
-    const token = Option.isSome(input.token)
-      ? input.token.value
-      : env("POLAR_ACCESS_TOKEN") !== undefined
-      ? Redacted.make(env("POLAR_ACCESS_TOKEN")!)
-      : undefined
-    if (token === undefined) {
+    if (Option.isNone(input.token)) {
       return yield* new UsageError({ message: "a Polar access token is needed: pass --token or set POLAR_ACCESS_TOKEN" })
     }
-    const server = Option.getOrUndefined(input.server) ?? env("POLAR_SERVER") ?? "production"
+    const token = input.token.value
+    const server = input.server
     if (server !== "production" && server !== "sandbox") {
       let url: URL
       try {
@@ -190,18 +209,6 @@ export const resolveRemote = (input: RemoteInput): Effect.Effect<Remote, UsageEr
     }
     return { token, server }
   })
-
-/**
- * The base URL of a server setting.
- *
- * @since 0.1.0
- */
-export const baseUrl = (server: string): string =>
-  server === "production"
-    ? "https://api.polar.sh"
-    : server === "sandbox"
-    ? "https://sandbox-api.polar.sh"
-    : new URL(server).toString().replace(/\/+$/, "")
 
 /**
  * A database location fit to print: the file, or the PostgreSQL URL without

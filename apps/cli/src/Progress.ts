@@ -62,6 +62,7 @@ export const formatDuration = duration
  * @since 0.1.0
  */
 export const make = (options: ProgressOptions): Progress => {
+  // raw writes, not `Console`: the bar is redrawn in place (no line end) from import's hot loop, synchronously
   const stream = process.stderr
   const tty = options.tty ?? stream.isTTY === true
   const every = (options.every ?? 2) * 1000

@@ -8,7 +8,8 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { EventStore, SqlEventStore } from "@polar-events/store"
+import { EventStore } from "@polar-events/store"
+import { SqlEventStore } from "@polar-events/store/sql"
 import { Context, Effect, Layer, Option } from "effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -51,12 +52,7 @@ export class Organization extends Context.Tag("polar-events/Organization")<Organ
 const META_TABLE = "polar_events_cli"
 
 const dbError = (what: string) => (cause: unknown) =>
-  new CommandError({
-    message: `${what}: ${
-      cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)
-    }`,
-    cause
-  })
+  new CommandError({ message: `${what}: ${SqlEventStore.causeMessage(cause)}`, cause })
 
 /**
  * The key-value table over the `SqlClient` in context (created if missing).

@@ -54,7 +54,7 @@ const program = Effect.gen(function*() {
   const exit = yield* Effect.exit(Cli.run([process.argv[0]!, process.argv[1]!, ...Cli.hoistGlobalFlags(args)]))
   if (Exit.isSuccess(exit)) return CliError.ExitCode.ok
   const { exitCode, lines } = CliError.render(exit.cause, verbose)
-  if (lines.length > 0) process.stderr.write(lines.join("\n") + "\n")
+  if (lines.length > 0) yield* Console.error(lines.join("\n"))
   return exitCode
 }).pipe(
   Effect.provide(NodeContext.layer),

@@ -7,9 +7,10 @@
  *   10 MiB body limit (halving a batch the server still finds too large),
  *   and sums the answers.
  * - `list` and `names` are `Stream`s that page through the API; `listPage`,
- *   `namesPage` and `get` are single requests. Responses are decoded with
- *   core's schemas; a response that does not match the spec is a
- *   `ResponseDecodeError` naming the offending path.
+ *   `namesPage` and `get` are single requests, made with `HttpApiClient`
+ *   over core's contract (`EventsApi`) on this client's transport, and
+ *   decoded with the contract's success schemas; a response that does not
+ *   match the spec is a `ResponseDecodeError` naming the offending path.
  * - Every request retries 408, 429, 5xx (500, 502, 503, 504) and transport
  *   failures with exponential backoff and jitter, bounded in attempts and
  *   time. `Retry-After` is a floor, and a 429 pauses every request of the
@@ -21,11 +22,18 @@
  * @since 0.1.0
  */
 import { HttpClient } from "@effect/platform"
-import { Event, EventCreate, EventQuery } from "@polar-events/core"
+import { Event, EventCreate, EventQuery, EventsApi } from "@polar-events/core"
 import { Chunk, Config, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as ClientError from "./ClientError.js"
-import { decodeIssue, makeTransport, type RetryInfo, type Transport } from "./internal/http.js"
+import * as ContractClient from "./internal/api.js"
+import {
+  decodeIssue,
+  encodeQueryString as encodeQuery,
+  makeTransport,
+  type RetryInfo,
+  type Transport
+} from "./internal/http.js"
 import { Encoded, FRAME_BYTES } from "./internal/encoded.js"
 import * as Prepare from "./internal/prepare.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -254,15 +262,7 @@ export const baseUrlOf = (server: Server | undefined): string => {
  *
  * @since 0.1.0
  */
-export const encodeQueryString = (entries: Iterable<readonly [string, string]>): string => {
-  const parts: Array<string> = []
-  for (const [key, value] of entries) {
-    const deep = /^([A-Za-z_][A-Za-z0-9_]*)\[(.*)\]$/.exec(key)
-    const k = deep === null ? encodeURIComponent(key) : `${deep[1]}[${encodeURIComponent(deep[2]!)}]`
-    parts.push(`${k}=${encodeURIComponent(value)}`)
-  }
-  return parts.join("&")
-}
+export const encodeQueryString: (entries: Iterable<readonly [string, string]>) => string = encodeQuery
 
 const decodeJson = <A, I>(schema: Schema.Schema<A, I>, method: "GET" | "POST", endpoint: string) => {
   const decode = Schema.decodeUnknownEither(schema)
@@ -300,6 +300,191 @@ const shiftIndices = (error: ClientError.ValidationFailed, offset: number): Clie
   })
 
 /**
+ * Sending encoded events: in chunks of at most `maxBatch` events and
+ * `maxBodyBytes` bytes; a 413 halves the chunk (and lowers the limit) until it
+ * fits.
+ */
+const makeIngestEncoded = (transport: Transport, maxBatch: number, maxBodyBytes: number) => {
+  /** lowered when a server answers 413 to a body under the configured limit */
+  let maxBody = maxBodyBytes
+
+  const decodeIngest = decodeJson(EventCreate.EventsIngestResponse, "POST", Prepare.INGEST)
+
+  const sendChunk = (chunk: Encoded, ingestOptions: IngestOptions | undefined) =>
+    transport.send({
+      method: "POST",
+      endpoint: Prepare.INGEST,
+      body: chunk.body(),
+      span: "PolarEvents.ingest.request",
+      attributes: { "polar.events.count": chunk.count },
+      decode: decodeIngest,
+      onRetry: ingestOptions?.onRetry
+    })
+
+  const tooLarge = (bytes: number) =>
+    new ClientError.PayloadTooLarge({ method: "POST", endpoint: Prepare.INGEST, bytes, events: 1 })
+
+  const ingestEncoded = (
+    events: Encoded,
+    ingestOptions?: IngestOptions
+  ): Effect.Effect<IngestResult, ClientError.ClientError> =>
+    Effect.gen(function*() {
+      let inserted = 0
+      let duplicates = 0
+      let next = 0
+      /** halves of a batch the server found too large, sent before new events */
+      const halves: Array<{ readonly offset: number; readonly events: Encoded }> = []
+      const take = () => {
+        const offset = next
+        let bytes = FRAME_BYTES
+        let end = next
+        while (end < events.count && end - next < maxBatch) {
+          const add = events.bytesOf(end) + (end > next ? 1 : 0)
+          if (end > next && bytes + add > maxBody) break
+          bytes += add
+          end++
+        }
+        next = end
+        return { offset, events: events.slice(offset, end) }
+      }
+      const split = (chunk: { readonly offset: number; readonly events: Encoded }) => {
+        const mid = chunk.events.count >> 1
+        halves.push({ offset: chunk.offset + mid, events: chunk.events.slice(mid, chunk.events.count) })
+        return { offset: chunk.offset, events: chunk.events.slice(0, mid) }
+      }
+      while (halves.length > 0 || next < events.count) {
+        let chunk = halves.pop() ?? take()
+        while (chunk.events.count > 1 && chunk.events.bodySize > maxBody) chunk = split(chunk)
+        const size = chunk.events.bodySize
+        if (size > maxBody) return yield* Effect.fail(tooLarge(size))
+        const result = yield* Effect.either(sendChunk(chunk.events, ingestOptions))
+        if (Either.isRight(result)) {
+          inserted += result.right.inserted
+          duplicates += result.right.duplicates
+          continue
+        }
+        const error = result.left
+        if (error._tag === "PayloadTooLarge") {
+          if (chunk.events.count === 1) return yield* Effect.fail(tooLarge(size))
+          maxBody = Math.min(maxBody, Math.max(1024, Math.floor(size / 2)))
+          yield* Effect.logWarning("polar ingest: 413, halving the batch").pipe(
+            Effect.annotateLogs({ "polar.events.count": chunk.events.count, "polar.body_bytes": size })
+          )
+          halves.push(split(chunk))
+          continue
+        }
+        if (error._tag === "ValidationFailed") return yield* Effect.fail(shiftIndices(error, chunk.offset))
+        return yield* Effect.fail(error)
+      }
+      return { inserted, duplicates }
+    }).pipe(
+      Effect.withSpan("PolarEvents.ingest", {
+        kind: "client",
+        attributes: { "polar.events.count": events.count }
+      })
+    )
+
+  return ingestEncoded
+}
+
+const GET_ROUTE = "/v1/events/{id}"
+
+/** The query's keys in the order `EventQuery`'s encoding sends them. */
+const keysOf = (entries: ReadonlyArray<readonly [string, string]>) => entries.map(([key]) => key)
+
+/**
+ * A contract page as the client's `Page`. The client never asks for cursor
+ * pagination; a cursor page in answer is refused as a page without
+ * `total_count`, as before the contract.
+ */
+const toPage = (page: EventsApi.EventsPage, status: number) =>
+  "totalCount" in page.pagination
+    ? Effect.succeed(page as Page<Event.Event>)
+    : Effect.fail(
+      new ClientError.ResponseDecodeError({
+        method: "GET",
+        endpoint: EventsApi.list.path,
+        status,
+        path: ["pagination", "total_count"],
+        issue: "is missing"
+      })
+    )
+
+/**
+ * The reads of the events API (pages of events and of names, one event by
+ * id), made with the contract's client (`EventsApi`) over the transport.
+ */
+const makeReads = (transport: Transport) =>
+  Effect.map(ContractClient.makeEventsApi(transport), ({ api, call }) => {
+    const listPage = (query: ListQuery = {}): Effect.Effect<Page<Event.Event>, ClientError.ClientError> =>
+      Effect.suspend(() => {
+        const full: EventQuery.ListEventsQuery = {
+          sorting: ["-timestamp"],
+          page: 1,
+          limit: EventQuery.DEFAULT_LIMIT,
+          ...withoutUndefined(query)
+        }
+        const read = {
+          endpoint: EventsApi.list.path,
+          span: "PolarEvents.listPage",
+          attributes: { "polar.page": query.page ?? 1 },
+          keys: keysOf(EventQuery.encodeSearchParams(full))
+        }
+        return call(read, (status) =>
+          Effect.flatMap(api.list({ urlParams: EventsApi.listParams(full) }), (page) => toPage(page, status())))
+      })
+
+    const namesPage = (query: NamesQuery = {}): Effect.Effect<Page<EventQuery.EventName>, ClientError.ClientError> =>
+      Effect.suspend(() => {
+        const full: EventQuery.ListEventNamesQuery = {
+          sorting: ["-last_seen"],
+          page: 1,
+          limit: EventQuery.DEFAULT_LIMIT,
+          ...withoutUndefined(query)
+        }
+        const read = {
+          endpoint: EventsApi.names.path,
+          span: "PolarEvents.namesPage",
+          attributes: { "polar.page": query.page ?? 1 },
+          keys: keysOf(EventQuery.encodeNamesSearchParams(full))
+        }
+        return call(read, () => api.names({ urlParams: EventsApi.namesParams(full) }))
+      })
+
+    const get = (id: string): Effect.Effect<Event.Event, ClientError.ClientError> =>
+      Effect.suspend(() => {
+        const encoded = encodeURIComponent(id)
+        const read = {
+          endpoint: `${EventsApi.list.path}${encoded}`,
+          route: GET_ROUTE,
+          span: "PolarEvents.get",
+          attributes: { "polar.event.id": id }
+        }
+        return call(read, () => api.get({ path: { id: encoded } }))
+      })
+
+    const paginate = <A, Q extends { readonly page?: number | undefined; readonly limit?: number | undefined }>(
+      fetch: (query: Q) => Effect.Effect<Page<A>, ClientError.ClientError>,
+      query: Q
+    ): Stream.Stream<A, ClientError.ClientError> => {
+      const limit = Math.min(query.limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+      return Stream.paginateChunkEffect(query.page ?? 1, (page) =>
+        Effect.map(fetch({ ...query, page, limit }), (result) => {
+          const last = result.items.length < limit || page >= result.pagination.maxPage
+          return [Chunk.unsafeFromArray(result.items as Array<A>), last ? Option.none() : Option.some(page + 1)] as const
+        }))
+    }
+
+    return {
+      listPage,
+      namesPage,
+      get,
+      list: (query: ListQuery = {}) => paginate(listPage, query),
+      names: (query: NamesQuery = {}) => paginate(namesPage, query)
+    }
+  })
+
+/**
  * Builds the client on an `HttpClient` (e.g. `NodeHttpClient.layerUndici`).
  *
  * @since 0.1.0
@@ -312,7 +497,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       return yield* Effect.dieMessage(`EventsClient: maxBatchSize must be an integer >= 1, got ${maxBatch}`)
     }
-    const transport: Transport = makeTransport(http, {
+    const transport: Transport = yield* makeTransport(http, {
       baseUrl,
       accessToken: options.accessToken,
       polarVersion: options.polarVersion,
@@ -320,84 +505,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       retry: RetryPolicy.make(options.retry),
       userAgent: options.userAgent ?? "polar-events-client/0.1"
     })
-    /** lowered when a server answers 413 to a body under the configured limit */
-    let maxBody = options.maxBodyBytes ?? MAX_BODY
-
-    const decodeIngest = decodeJson(EventCreate.EventsIngestResponse, "POST", Prepare.INGEST)
-
-    const sendChunk = (chunk: Encoded, ingestOptions: IngestOptions | undefined) =>
-      transport.send({
-        method: "POST",
-        endpoint: Prepare.INGEST,
-        body: chunk.body(),
-        span: "PolarEvents.ingest.request",
-        attributes: { "polar.events.count": chunk.count },
-        decode: decodeIngest,
-        onRetry: ingestOptions?.onRetry
-      })
-
-    const tooLarge = (bytes: number) =>
-      new ClientError.PayloadTooLarge({ method: "POST", endpoint: Prepare.INGEST, bytes, events: 1 })
-
-    const ingestEncoded = (
-      events: Encoded,
-      ingestOptions?: IngestOptions
-    ): Effect.Effect<IngestResult, ClientError.ClientError> =>
-      Effect.gen(function*() {
-        let inserted = 0
-        let duplicates = 0
-        let next = 0
-        /** halves of a batch the server found too large, sent before new events */
-        const halves: Array<{ readonly offset: number; readonly events: Encoded }> = []
-        const take = () => {
-          const offset = next
-          let bytes = FRAME_BYTES
-          let end = next
-          while (end < events.count && end - next < maxBatch) {
-            const add = events.bytesOf(end) + (end > next ? 1 : 0)
-            if (end > next && bytes + add > maxBody) break
-            bytes += add
-            end++
-          }
-          next = end
-          return { offset, events: events.slice(offset, end) }
-        }
-        const split = (chunk: { readonly offset: number; readonly events: Encoded }) => {
-          const mid = chunk.events.count >> 1
-          halves.push({ offset: chunk.offset + mid, events: chunk.events.slice(mid, chunk.events.count) })
-          return { offset: chunk.offset, events: chunk.events.slice(0, mid) }
-        }
-        while (halves.length > 0 || next < events.count) {
-          let chunk = halves.pop() ?? take()
-          while (chunk.events.count > 1 && chunk.events.bodySize > maxBody) chunk = split(chunk)
-          const size = chunk.events.bodySize
-          if (size > maxBody) return yield* Effect.fail(tooLarge(size))
-          const result = yield* Effect.either(sendChunk(chunk.events, ingestOptions))
-          if (Either.isRight(result)) {
-            inserted += result.right.inserted
-            duplicates += result.right.duplicates
-            continue
-          }
-          const error = result.left
-          if (error._tag === "PayloadTooLarge") {
-            if (chunk.events.count === 1) return yield* Effect.fail(tooLarge(size))
-            maxBody = Math.min(maxBody, Math.max(1024, Math.floor(size / 2)))
-            yield* Effect.logWarning("polar ingest: 413, halving the batch").pipe(
-              Effect.annotateLogs({ "polar.events.count": chunk.events.count, "polar.body_bytes": size })
-            )
-            halves.push(split(chunk))
-            continue
-          }
-          if (error._tag === "ValidationFailed") return yield* Effect.fail(shiftIndices(error, chunk.offset))
-          return yield* Effect.fail(error)
-        }
-        return { inserted, duplicates }
-      }).pipe(
-        Effect.withSpan("PolarEvents.ingest", {
-          kind: "client",
-          attributes: { "polar.events.count": events.count }
-        })
-      )
+    const ingestEncoded = makeIngestEncoded(transport, maxBatch, options.maxBodyBytes ?? MAX_BODY)
+    const reads = yield* makeReads(transport)
 
     const ingestPrepared = (events: ReadonlyArray<PreparedEvent>, ingestOptions?: IngestOptions) =>
       Effect.suspend(() => ingestEncoded(Encoded.fromPrepared(events), ingestOptions))
@@ -415,79 +524,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         return Either.isLeft(prepared) ? Effect.fail(prepared.left) : ingestPrepared(prepared.right)
       })
 
-    const LIST = "/v1/events/"
-    const NAMES = "/v1/events/names"
-    const lazy = <F>(make: () => F) => {
-      let f: F | undefined
-      return () => (f ??= make())
-    }
-    const decodeEventsPage = lazy(() => decodeJson(EventQuery.ListResource(Event.Event), "GET", LIST))
-    const decodeNamesPage = lazy(() => decodeJson(EventQuery.ListResource(EventQuery.EventName), "GET", NAMES))
-    const decodeEvent = lazy(() => decodeJson(Event.Event, "GET", "/v1/events/{id}"))
-
-    const listPage = (query: ListQuery = {}) =>
-      transport.send({
-        method: "GET",
-        endpoint: LIST,
-        query: encodeQueryString(EventQuery.encodeSearchParams({
-          sorting: ["-timestamp"],
-          page: 1,
-          limit: EventQuery.DEFAULT_LIMIT,
-          ...withoutUndefined(query)
-        })),
-        span: "PolarEvents.listPage",
-        attributes: { "polar.page": query.page ?? 1 },
-        decode: (status, body) => decodeEventsPage()(status, body)
-      }) as Effect.Effect<Page<Event.Event>, ClientError.ClientError>
-
-    const namesPage = (query: NamesQuery = {}) =>
-      transport.send({
-        method: "GET",
-        endpoint: NAMES,
-        query: encodeQueryString(EventQuery.encodeNamesSearchParams({
-          sorting: ["-last_seen"],
-          page: 1,
-          limit: EventQuery.DEFAULT_LIMIT,
-          ...withoutUndefined(query)
-        })),
-        span: "PolarEvents.namesPage",
-        attributes: { "polar.page": query.page ?? 1 },
-        decode: (status, body) => decodeNamesPage()(status, body)
-      }) as Effect.Effect<Page<EventQuery.EventName>, ClientError.ClientError>
-
-    const paginate = <A, Q extends { readonly page?: number | undefined; readonly limit?: number | undefined }>(
-      fetch: (query: Q) => Effect.Effect<Page<A>, ClientError.ClientError>,
-      query: Q
-    ): Stream.Stream<A, ClientError.ClientError> => {
-      const limit = Math.min(query.limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE)
-      return Stream.paginateChunkEffect(query.page ?? 1, (page) =>
-        Effect.map(fetch({ ...query, page, limit }), (result) => {
-          const last = result.items.length < limit || page >= result.pagination.maxPage
-          return [Chunk.unsafeFromArray(result.items as Array<A>), last ? Option.none() : Option.some(page + 1)] as const
-        }))
-    }
-
-    const get = (id: string) =>
-      transport.send({
-        method: "GET",
-        endpoint: `${LIST}${encodeURIComponent(id)}`,
-        route: "/v1/events/{id}",
-        span: "PolarEvents.get",
-        attributes: { "polar.event.id": id },
-        decode: (status, body) => decodeEvent()(status, body)
-      })
-
     return EventsClient.of({
       baseUrl,
       ingest,
       prepare,
       ingestPrepared,
       ingestEncoded,
-      listPage,
-      list: (query = {}) => paginate(listPage, query),
-      get,
-      namesPage,
-      names: (query = {}) => paginate(namesPage, query)
+      ...reads
     })
   })
 

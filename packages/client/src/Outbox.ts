@@ -5,7 +5,9 @@
  *   timestamp, and writes it to an outbox table in SQL (SQLite by default:
  *   the file can be the one that holds your `EventStore`) before it returns.
  *   Offers from many fibers are written together in one transaction (group
- *   commit), so each offer costs a share of one commit, not a commit.
+ *   commit, core's `GroupCommit`), so each offer costs a share of one commit,
+ *   not a commit; if such a transaction fails, each offer is written again
+ *   alone, so one offer's failure is not everyone's.
  * - A sender reads the outbox in order, sends batches through
  *   `EventsClient`, and marks each event delivered when Polar accepted it.
  * - After a crash (even `kill -9`) the next start sends what is still marked
@@ -23,7 +25,8 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Context, Deferred, Duration, Effect, Either, Layer, type Scope } from "effect"
+import { GroupCommit } from "@polar-events/core"
+import { Clock, Context, Duration, Effect, Either, Layer, type Scope } from "effect"
 import * as ClientError from "./ClientError.js"
 import { EventsClient, type EventInput, type PreparedEvent } from "./EventsClient.js"
 import { FRAME_BYTES } from "./internal/encoded.js"
@@ -104,11 +107,6 @@ interface Row {
   readonly bytes: number
 }
 
-interface Write {
-  readonly events: ReadonlyArray<PreparedEvent>
-  readonly done: Deferred.Deferred<void, SqlError>
-}
-
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 const MAX_BODY = 10 * 1024 * 1024
 const ROWS_PER_INSERT = 200
@@ -146,6 +144,148 @@ export const migrate = (table: string = "polar_events_outbox"): Effect.Effect<vo
     )
   })
 
+/** The outbox's counters and wake-ups, shared by its writer, its sender and its callers. */
+class State {
+  offered = 0
+  delivered = 0
+  duplicates = 0
+  dead = 0
+  retried = 0
+  sendFailures = 0
+  commits = 0
+  closed = false
+  flushing = 0
+  /** when a pending event was last written (epoch ms), for the batch age */
+  firstPendingAt: number
+  /** after a failed send, no new attempt before this time (epoch ms) */
+  failedUntil = 0
+  lastPrune = 0
+  /** offers between `submit` and their answer */
+  writing = 0
+  readonly toSend = new Signal()
+  readonly settled = new Signal()
+  constructor(
+    /** events in the table, not yet delivered */
+    public pending: number
+  ) {
+    this.firstPendingAt = pending > 0 ? 0 : Number.POSITIVE_INFINITY
+  }
+}
+
+/** What the sender needs besides the state. */
+interface SenderDeps {
+  readonly client: EventsClient["Type"]
+  readonly sql: SqlClient.SqlClient
+  readonly table: string
+  readonly maxBatch: number
+  readonly maxAge: number
+  readonly retryInterval: number
+  readonly retain: number
+}
+
+/**
+ * The sender: reads the outbox in order, sends batches once they are full,
+ * old enough or hurried (flush, close), and marks what Polar accepted or
+ * rejected for good; after a failure it waits `retryInterval`.
+ */
+const makeSender = (st: State, deps: SenderDeps): Effect.Effect<never> => {
+  const { client, maxAge, maxBatch, retain, retryInterval, sql, table } = deps
+  const markDelivered = (rows: ReadonlyArray<Row>, now: number) =>
+    sql`UPDATE ${sql(table)} SET delivered_at = ${now} WHERE ${sql.in("seq", rows.map((r) => r.seq))}`
+
+  const markDead = (rows: ReadonlyArray<Row>, now: number, error: string) =>
+    sql`UPDATE ${sql(table)} SET dead_at = ${now}, error = ${error} WHERE ${sql.in("seq", rows.map((r) => r.seq))}`
+
+  const prune = (now: number) =>
+    now - st.lastPrune < 60_000
+      ? Effect.void
+      : Effect.zipRight(
+        Effect.sync(() => void (st.lastPrune = now)),
+        sql`DELETE FROM ${sql(table)} WHERE delivered_at IS NOT NULL AND delivered_at < ${now - retain}`
+      )
+
+  const onRetry = () => Effect.sync(() => void st.retried++)
+
+  /** Sends one batch from the table; on a failure it sets `failedUntil`. */
+  const sendBatch = Effect.gen(function*() {
+    const rows = yield* sql<Row>`SELECT seq, external_id, body, bytes FROM ${sql(table)}
+      WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY seq LIMIT ${maxBatch}`
+    if (rows.length === 0) {
+      st.pending = 0
+      return
+    }
+    let batch = rows.map((r) => ({ ...r, seq: Number(r.seq) }))
+    while (batch.length > 0) {
+      const events = batch.map((r): PreparedEvent => ({
+        externalId: r.external_id,
+        json: r.body,
+        bytes: Number(r.bytes)
+      }))
+      const result = yield* Effect.either(client.ingestPrepared(events, { onRetry }))
+      const now = yield* Clock.currentTimeMillis
+      if (Either.isRight(result)) {
+        yield* markDelivered(batch, now)
+        st.delivered += result.right.inserted
+        st.duplicates += result.right.duplicates
+        st.pending -= batch.length
+        st.failedUntil = 0
+        return yield* prune(now)
+      }
+      const error = result.left
+      if (error._tag === "ValidationFailed") {
+        const bad = new Set<number>()
+        for (const d of error.detail) if (typeof d.loc[2] === "number") bad.add(d.loc[2])
+        if (bad.size > 0) {
+          const rejected = batch.filter((_, i) => bad.has(i))
+          yield* markDead(rejected, now, error.message)
+          yield* Effect.logError("polar outbox: events rejected for good", error.message).pipe(
+            Effect.annotateLogs({ "polar.events.count": rejected.length })
+          )
+          st.dead += rejected.length
+          st.pending -= rejected.length
+          batch = batch.filter((_, i) => !bad.has(i))
+          continue
+        }
+      }
+      st.sendFailures++
+      st.failedUntil = now + retryInterval
+      return yield* Effect.logError("polar outbox: send failed, events stay pending", error.message).pipe(
+        Effect.annotateLogs({ "polar.events.count": batch.length, "polar.retry_in_ms": retryInterval })
+      )
+    }
+  })
+
+  const hurry = () => st.flushing > 0 || st.closed
+  const full = () => st.pending >= maxBatch || hurry()
+
+  return Effect.gen(function*() {
+    while (true) {
+      yield* st.toSend.wait(() => st.pending > 0)
+      const now = yield* Clock.currentTimeMillis
+      if (st.failedUntil > now) {
+        yield* st.toSend.waitFor(() => st.failedUntil === 0, st.failedUntil - now)
+        continue
+      }
+      if (!full() && now - st.firstPendingAt < maxAge) {
+        yield* st.toSend.waitFor(full, st.firstPendingAt + maxAge - now)
+        continue
+      }
+      yield* sendBatch.pipe(
+        Effect.catchAll((error) =>
+          Effect.gen(function*() {
+            st.sendFailures++
+            st.failedUntil = (yield* Clock.currentTimeMillis) + retryInterval
+            yield* Effect.logError("polar outbox: reading or marking the table failed", error.message)
+          })
+        )
+      )
+      st.firstPendingAt = st.pending > 0 ? 0 : Number.POSITIVE_INFINITY
+      st.settled.notify()
+    }
+  })
+
+}
+
 /**
  * Starts the outbox in the current scope: creates its table, resumes
  * sending what an earlier run left pending, and on close finishes writing
@@ -171,21 +311,7 @@ export const make = (
     const counted = yield* sql.unsafe<{ n: number }>(
       `SELECT count(*) AS n FROM ${table} WHERE delivered_at IS NULL AND dead_at IS NULL`
     )
-    let pending = Number(counted[0]?.n ?? 0)
-    let offered = 0, delivered = 0, duplicates = 0, dead = 0, retried = 0, sendFailures = 0, commits = 0
-    let closed = false
-    let flushing = 0
-    /** when a pending event was last written (epoch ms), for the batch age */
-    let firstPendingAt = pending > 0 ? 0 : Number.POSITIVE_INFINITY
-    /** after a failed send, no new attempt before this time (epoch ms) */
-    let failedUntil = 0
-    let lastPrune = 0
-
-    const writes: Array<Write> = []
-    let writing = 0
-    const toWrite = new Signal()
-    const toSend = new Signal()
-    const settled = new Signal()
+    const st = new State(Number(counted[0]?.n ?? 0))
 
     const insertRows = (events: ReadonlyArray<PreparedEvent>, now: number) =>
       Effect.forEach(
@@ -197,136 +323,29 @@ export const make = (
         { discard: true }
       )
 
-    /** Group commit: every write waiting is committed in one transaction. */
-    const writer = Effect.gen(function*() {
-      while (true) {
-        yield* toWrite.wait(() => writes.length > 0)
-        const group: Array<Write> = []
-        let n = 0
-        while (writes.length > 0 && (group.length === 0 || n + writes[0]!.events.length <= maxCommit)) {
-          const w = writes.shift()!
-          group.push(w)
-          n += w.events.length
-        }
-        const now = yield* Clock.currentTimeMillis
-        const events = group.flatMap((w) => w.events)
-        writing = group.length
-        const result = yield* Effect.either(sql.withTransaction(insertRows(events, now)))
-        writing = 0
-        if (Either.isRight(result)) {
-          commits++
-          offered += n
-          if (pending === 0) firstPendingAt = now
-          pending += n
-          toSend.notify()
-        }
-        for (const w of group) {
-          yield* Either.isRight(result) ? Deferred.succeed(w.done, undefined) : Deferred.fail(w.done, result.left)
-        }
-        settled.notify()
-      }
-    })
+    /** Commits one group of offers in one transaction, then counts it in and wakes the sender. */
+    const commit = (events: ReadonlyArray<PreparedEvent>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        sql.withTransaction(insertRows(events, now)).pipe(
+          Effect.map(() => {
+            st.commits++
+            st.offered += events.length
+            if (st.pending === 0) st.firstPendingAt = now
+            st.pending += events.length
+            st.toSend.notify()
+            return new Array<void>(events.length)
+          })
+        ))
 
-    const markDelivered = (rows: ReadonlyArray<Row>, now: number) =>
-      sql`UPDATE ${sql(table)} SET delivered_at = ${now} WHERE ${sql.in("seq", rows.map((r) => r.seq))}`
+    // group commit: every offer waiting is committed in one transaction
+    const submit = yield* GroupCommit.make<PreparedEvent, void, SqlError>({ write: commit, maxItems: maxCommit })
 
-    const markDead = (rows: ReadonlyArray<Row>, now: number, error: string) =>
-      sql`UPDATE ${sql(table)} SET dead_at = ${now}, error = ${error} WHERE ${sql.in("seq", rows.map((r) => r.seq))}`
-
-    const prune = (now: number) =>
-      now - lastPrune < 60_000
-        ? Effect.void
-        : Effect.zipRight(
-          Effect.sync(() => void (lastPrune = now)),
-          sql`DELETE FROM ${sql(table)} WHERE delivered_at IS NOT NULL AND delivered_at < ${now - retain}`
-        )
-
-    const onRetry = () => Effect.sync(() => void retried++)
-
-    /** Sends one batch from the table; on a failure it sets `failedUntil`. */
-    const sendBatch = Effect.gen(function*() {
-      const rows = yield* sql<Row>`SELECT seq, external_id, body, bytes FROM ${sql(table)}
-        WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY seq LIMIT ${maxBatch}`
-      if (rows.length === 0) {
-        pending = 0
-        return
-      }
-      let batch = rows.map((r) => ({ ...r, seq: Number(r.seq) }))
-      while (batch.length > 0) {
-        const events = batch.map((r): PreparedEvent => ({
-          externalId: r.external_id,
-          json: r.body,
-          bytes: Number(r.bytes)
-        }))
-        const result = yield* Effect.either(client.ingestPrepared(events, { onRetry }))
-        const now = yield* Clock.currentTimeMillis
-        if (Either.isRight(result)) {
-          yield* markDelivered(batch, now)
-          delivered += result.right.inserted
-          duplicates += result.right.duplicates
-          pending -= batch.length
-          failedUntil = 0
-          return yield* prune(now)
-        }
-        const error = result.left
-        if (error._tag === "ValidationFailed") {
-          const bad = new Set<number>()
-          for (const d of error.detail) if (typeof d.loc[2] === "number") bad.add(d.loc[2])
-          if (bad.size > 0) {
-            const rejected = batch.filter((_, i) => bad.has(i))
-            yield* markDead(rejected, now, error.message)
-            yield* Effect.logError("polar outbox: events rejected for good", error.message).pipe(
-              Effect.annotateLogs({ "polar.events.count": rejected.length })
-            )
-            dead += rejected.length
-            pending -= rejected.length
-            batch = batch.filter((_, i) => !bad.has(i))
-            continue
-          }
-        }
-        sendFailures++
-        failedUntil = now + retryInterval
-        return yield* Effect.logError("polar outbox: send failed, events stay pending", error.message).pipe(
-          Effect.annotateLogs({ "polar.events.count": batch.length, "polar.retry_in_ms": retryInterval })
-        )
-      }
-    })
-
-    const hurry = () => flushing > 0 || closed
-    const full = () => pending >= maxBatch || hurry()
-
-    const sender = Effect.gen(function*() {
-      while (true) {
-        yield* toSend.wait(() => pending > 0)
-        const now = yield* Clock.currentTimeMillis
-        if (failedUntil > now) {
-          yield* toSend.waitFor(() => failedUntil === 0, failedUntil - now)
-          continue
-        }
-        if (!full() && now - firstPendingAt < maxAge) {
-          yield* toSend.waitFor(full, firstPendingAt + maxAge - now)
-          continue
-        }
-        yield* sendBatch.pipe(
-          Effect.catchAll((error) =>
-            Effect.gen(function*() {
-              sendFailures++
-              failedUntil = (yield* Clock.currentTimeMillis) + retryInterval
-              yield* Effect.logError("polar outbox: reading or marking the table failed", error.message)
-            })
-          )
-        )
-        firstPendingAt = pending > 0 ? 0 : Number.POSITIVE_INFINITY
-        settled.notify()
-      }
-    })
-
-    yield* Effect.forkScoped(writer)
+    const sender = makeSender(st, { client, sql, table, maxBatch, maxAge, retryInterval, retain })
     yield* Effect.forkScoped(sender)
 
     const offerAll = (input: ReadonlyArray<EventInput>) =>
       Effect.gen(function*() {
-        if (closed) return yield* Effect.dieMessage("Outbox: offer after the outbox was closed")
+        if (st.closed) return yield* Effect.dieMessage("Outbox: offer after the outbox was closed")
         const prepared = client.prepare(input, { stampTimestamp: true })
         if (Either.isLeft(prepared)) return yield* Effect.fail(prepared.left)
         const big = prepared.right.find((e) => e.bytes > MAX_BODY - FRAME_BYTES)
@@ -336,38 +355,41 @@ export const make = (
           )
         }
         if (prepared.right.length === 0) return
-        const done = yield* Deferred.make<void, SqlError>()
-        writes.push({ events: prepared.right, done })
-        toWrite.notify()
-        return yield* Deferred.await(done)
+        st.writing++
+        yield* submit(prepared.right).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            st.writing--
+            st.settled.notify()
+          }))
+        )
       })
 
     const offer = (event: EventInput) => offerAll([event])
 
     /** nothing left to write, and nothing pending or the last send failed */
-    const written = () => writes.length === 0 && writing === 0
-    const quiet = () => written() && (pending === 0 || failedUntil > 0)
+    const written = () => st.writing === 0
+    const quiet = () => written() && (st.pending === 0 || st.failedUntil > 0)
 
     const flush = Effect.acquireUseRelease(
       Effect.sync(() => {
-        flushing++
-        failedUntil = 0
-        toSend.notify()
+        st.flushing++
+        st.failedUntil = 0
+        st.toSend.notify()
       }),
-      () => settled.wait(quiet),
-      () => Effect.sync(() => void flushing--)
+      () => st.settled.wait(quiet),
+      () => Effect.sync(() => void st.flushing--)
     )
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        yield* settled.wait(written)
-        closed = true
-        failedUntil = 0
-        toSend.notify()
-        yield* settled.wait(quiet).pipe(Effect.interruptible, Effect.timeout(shutdownTimeout), Effect.option)
-        if (pending > 0) {
+        yield* st.settled.wait(written)
+        st.closed = true
+        st.failedUntil = 0
+        st.toSend.notify()
+        yield* st.settled.wait(quiet).pipe(Effect.interruptible, Effect.timeout(shutdownTimeout), Effect.option)
+        if (st.pending > 0) {
           yield* Effect.logWarning("polar outbox: closed with events pending; the next start sends them").pipe(
-            Effect.annotateLogs({ "polar.events.pending": pending })
+            Effect.annotateLogs({ "polar.events.pending": st.pending })
           )
         }
       })
@@ -377,7 +399,16 @@ export const make = (
       offer,
       offerAll,
       flush,
-      stats: Effect.sync(() => ({ offered, delivered, duplicates, dead, retried, sendFailures, commits, pending }))
+      stats: Effect.sync(() => ({
+        offered: st.offered,
+        delivered: st.delivered,
+        duplicates: st.duplicates,
+        dead: st.dead,
+        retried: st.retried,
+        sendFailures: st.sendFailures,
+        commits: st.commits,
+        pending: st.pending
+      }))
     })
   })
 

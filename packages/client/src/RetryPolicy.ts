@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Duration } from "effect"
+import { Duration, Schedule } from "effect"
 
 /**
  * A retry policy. Attempt `n` (the first retry is `n = 1`) waits
@@ -130,6 +130,51 @@ export const delay = (
   const ms = Duration.toMillis(backoff(policy, n)) * (1 - policy.jitter * random)
   const floor = retryAfter === undefined ? 0 : Duration.toMillis(retryAfter)
   return Duration.millis(Math.max(ms, floor))
+}
+
+/**
+ * What a retry schedule reads from a failure: the server's `Retry-After`, if
+ * it sent one, and the time the request has taken so far, if known.
+ *
+ * @since 0.1.0
+ */
+export interface RetryInput {
+  readonly retryAfter?: Duration.Duration | undefined
+  /** the time since the request's first attempt started (default: since its first failure) */
+  readonly elapsed?: Duration.Duration | undefined
+}
+
+/**
+ * The policy as a `Schedule` for `Effect.retry`, fed with each failure: an
+ * exponential backoff capped at `maxDelay`, jittered, with the failure's
+ * `Retry-After` as a floor, recurring at most `maxAttempts - 1` times and
+ * stopping when the next attempt would start more than `maxElapsed` after
+ * the first (the failure's `elapsed` tells when that was; without it the
+ * budget counts from the first failure). Its output is the delay before the
+ * next attempt.
+ *
+ * @since 0.1.0
+ */
+export const schedule = <In extends RetryInput = RetryInput>(
+  policy: RetryPolicy
+): Schedule.Schedule<Duration.Duration, In> => {
+  const capped = Schedule.exponential(policy.initialDelay, policy.factor).pipe(
+    Schedule.modifyDelay((_, d) => Duration.min(d, policy.maxDelay))
+  )
+  const jittered = policy.jitter > 0 ? Schedule.jitteredWith(capped, { min: 1 - policy.jitter, max: 1 }) : capped
+  const floored = Schedule.intersect(jittered, Schedule.identity<In>()).pipe(
+    Schedule.modifyDelay(([, input], d) =>
+      input.retryAfter === undefined ? d : Duration.max(d, input.retryAfter)
+    ),
+    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1))
+  )
+  const budget = Duration.toMillis(policy.maxElapsed)
+  return Schedule.intersect(Schedule.delays(floored), Schedule.intersect(Schedule.elapsed, Schedule.identity<In>())).pipe(
+    Schedule.whileOutput(([d, [elapsed, input]]) =>
+      Duration.toMillis(input.elapsed ?? elapsed) + Duration.toMillis(d) <= budget
+    ),
+    Schedule.map(([d]) => d)
+  )
 }
 
 /**

@@ -145,7 +145,8 @@ describe("100,000 events through the Ingester under faults", () => {
         for (const kind of m.expect) assert.isAbove(counts[kind] ?? 0, 0, `fault ${kind} happened`)
         if (m.expect.some((k) => k !== "TooLarge")) assert.isAbove(s.retried, 0)
 
-        assert.deepStrictEqual(FaultProxy.retryAfterViolations(proxy.records, 300), [])
+        const violations = FaultProxy.retryAfterViolations(proxy.records, 300)
+        assert.deepStrictEqual(violations, [], violations.join("\n"))
       }), { timeout: 120_000 })
   )
 })

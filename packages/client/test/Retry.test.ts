@@ -245,3 +245,88 @@ describe("retries", () => {
       assert.match(error.message, /ECONNREFUSED/)
     }))
 })
+
+describe("RetryPolicy.schedule (TestClock)", () => {
+  /** Runs an effect that always fails (with `failure(n)` for attempt `n`) under the policy's schedule and returns the attempts' start times, from the first. */
+  const attempts = (
+    options: RetryPolicy.RetryOptions,
+    failure: (n: number) => RetryPolicy.RetryInput = () => ({})
+  ) =>
+    Effect.gen(function*() {
+      const times: Array<number> = []
+      const attempt = Effect.flatMap(TestClock.currentTimeMillis, (now) => {
+        times.push(now)
+        return Effect.fail(failure(times.length))
+      })
+      const fiber = yield* Effect.fork(Effect.flip(Effect.retry(attempt, RetryPolicy.schedule(RetryPolicy.make(options)))))
+      yield* TestClock.adjust("1 day")
+      yield* Fiber.join(fiber)
+      return times.map((t) => t - times[0]!)
+    })
+
+  it.effect("waits initialDelay * factor^(n-1), capped at maxDelay, for maxAttempts attempts in all", () =>
+    Effect.gen(function*() {
+      const times = yield* attempts({ initialDelay: "1 second", factor: 2, maxDelay: "4 seconds", jitter: 0, maxAttempts: 6 })
+      // waits of 1, 2, 4, 4, 4 seconds
+      assert.deepStrictEqual(times, [0, 1000, 3000, 7000, 11_000, 15_000])
+      assert.deepStrictEqual(yield* attempts({ maxAttempts: 1, jitter: 0 }), [0])
+      assert.deepStrictEqual(
+        yield* attempts({ initialDelay: "100 millis", factor: 3, jitter: 0, maxAttempts: 4 }),
+        [0, 100, 400, 1300]
+      )
+    }))
+
+  it.effect("the failure's Retry-After is a floor, never a cap", () =>
+    Effect.gen(function*() {
+      const times = yield* attempts(
+        { initialDelay: "1 second", jitter: 0, maxAttempts: 4 },
+        // attempt 1 is told 30 s, attempt 2 less than its 2 s backoff, attempt 3 nothing
+        (n) => n === 1 ? { retryAfter: Duration.seconds(30) } : n === 2 ? { retryAfter: Duration.millis(500) } : {}
+      )
+      assert.deepStrictEqual(times, [0, 30_000, 32_000, 36_000])
+    }))
+
+  it.effect("stops when the next attempt would start later than maxElapsed after the first failure", () =>
+    Effect.gen(function*() {
+      const times = yield* attempts({ initialDelay: "1 second", jitter: 0, maxAttempts: 100, maxElapsed: "10 seconds" })
+      // the next would start at 15 s
+      assert.deepStrictEqual(times, [0, 1000, 3000, 7000])
+      const floored = yield* attempts(
+        { initialDelay: "1 second", jitter: 0, maxAttempts: 100, maxElapsed: "10 seconds" },
+        () => ({ retryAfter: Duration.seconds(11) })
+      )
+      assert.deepStrictEqual(floored, [0], "a Retry-After beyond the budget ends the retries")
+    }))
+
+  it.effect("jitter takes away at most its share of each delay", () =>
+    Effect.gen(function*() {
+      for (let round = 0; round < 20; round++) {
+        const times = yield* attempts({ initialDelay: "1 second", maxDelay: "8 seconds", jitter: 0.5, maxAttempts: 6 })
+        const waits = times.slice(1).map((t, i) => t - times[i]!)
+        assert.strictEqual(waits.length, 5)
+        waits.forEach((w, i) => {
+          const backoff = Math.min(8000, 1000 * 2 ** i)
+          assert.isAtLeast(w, backoff * 0.5 - 1)
+          assert.isAtMost(w, backoff)
+        })
+      }
+    }))
+})
+
+describe("RetryPolicy.schedule budget (TestClock)", () => {
+  it.effect("a failure's elapsed time counts against maxElapsed: the budget covers the whole request", () =>
+    Effect.gen(function*() {
+      const times: Array<number> = []
+      const attempt = Effect.flatMap(TestClock.currentTimeMillis, (now) => {
+        times.push(now)
+        // the first attempt took 5 s before it failed
+        return Effect.fail({ elapsed: Duration.millis(now - times[0]! + 5000) })
+      })
+      const policy = RetryPolicy.make({ initialDelay: "1 second", jitter: 0, maxAttempts: 100, maxElapsed: "10 seconds" })
+      const fiber = yield* Effect.fork(Effect.flip(Effect.retry(attempt, RetryPolicy.schedule(policy))))
+      yield* TestClock.adjust("1 day")
+      yield* Fiber.join(fiber)
+      // 5 + 1 and 6 + 2 fit in 10 s; 8 + 4 does not
+      assert.deepStrictEqual(times.map((t) => t - times[0]!), [0, 1000, 3000])
+    }))
+})

@@ -42,7 +42,7 @@
  * @since 0.1.0
  */
 import type { FastCheck } from "effect"
-import { Duration, Either, Schema } from "effect"
+import { type Brand, Duration, Either, Schema } from "effect"
 import * as EventMetadata from "./EventMetadata.js"
 import * as Ids from "./Ids.js"
 import { checkBody, checkEvent, checkEvents, domainToWireKeys, isPlainValid, NAME_MAX, type Resolved } from "./internal/validate.js"
@@ -173,6 +173,16 @@ export const EventCreate: Schema.Schema<EventCreate, EventCreateEncoded> = Schem
   EventCreateExternalCustomer
 )
 
+/**
+ * An event that passed Polar's ingest rules: what `validate`,
+ * `validateEvents` and `make` return, and what a store's `ingest` takes, so
+ * that a batch is checked once, where it enters the program (a server's
+ * request, a CLI's input, an application's call), and never again.
+ *
+ * @since 0.1.0
+ */
+export type Checked = EventCreate & Brand.Brand<"@polar-events/core/EventCreate/Checked">
+
 /** True for an event addressed by Polar customer id. @since 0.1.0 */
 export const isCustomer = (event: EventCreate): event is EventCreateCustomer => "customerId" in event
 
@@ -249,10 +259,10 @@ const finish = <A>(errors: ReadonlyArray<ErrorDetail>, value: A): Either.Either<
 export const validate = (
   body: unknown,
   options?: ValidateOptions
-): Either.Either<ReadonlyArray<EventCreate>, RequestValidationError> => {
+): Either.Either<ReadonlyArray<Checked>, RequestValidationError> => {
   const errors: Array<ErrorDetail> = []
   const events = checkBody(errors, body, resolve(options, false))
-  return finish(errors, events)
+  return finish(errors, events as ReadonlyArray<unknown> as ReadonlyArray<Checked>)
 }
 
 /**
@@ -281,14 +291,14 @@ export interface ValidateEventsOptions extends ValidateOptions {
 export const validateEvents = (
   events: ReadonlyArray<EventCreate | unknown>,
   options?: ValidateEventsOptions
-): Either.Either<ReadonlyArray<EventCreate>, RequestValidationError> => {
+): Either.Either<ReadonlyArray<Checked>, RequestValidationError> => {
   const o = resolve(options, true)
   if (options?.reuse === true && events.every((e) => isPlainValid(e, o.maxMicros))) {
-    return Either.right(events as ReadonlyArray<EventCreate>)
+    return Either.right(events as ReadonlyArray<unknown> as ReadonlyArray<Checked>)
   }
   const errors: Array<ErrorDetail> = []
   const out = checkEvents(errors, ["body", "events"], events.map(domainToWireKeys), o)
-  return finish(errors, out)
+  return finish(errors, out as ReadonlyArray<unknown> as ReadonlyArray<Checked>)
 }
 
 interface MakeCommon {
@@ -315,8 +325,8 @@ export type MakeInput =
  *
  * @since 0.1.0
  */
-export const make = (input: MakeInput, options?: ValidateOptions): Either.Either<EventCreate, RequestValidationError> => {
+export const make = (input: MakeInput, options?: ValidateOptions): Either.Either<Checked, RequestValidationError> => {
   const errors: Array<ErrorDetail> = []
   const event = checkEvent(errors, [], undefined, domainToWireKeys(input), resolve(options, true))
-  return errors.length === 0 ? Either.right(event!) : Either.left(new RequestValidationError({ detail: errors }))
+  return errors.length === 0 ? Either.right(event as unknown as Checked) : Either.left(new RequestValidationError({ detail: errors }))
 }

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { FastCheck } from "effect"
-import { Schema } from "effect"
+import { Schema, SchemaAST as AST } from "effect"
 import { hasNul, isRecord, lengthWithin } from "./internal/validateCommon.js"
 import { isCostAmount, isDecimalString, METADATA_STRING_MAX } from "./internal/validateMetadata.js"
 
@@ -135,6 +135,22 @@ const FlatKeyInput = FlatKey.pipe(
 )
 
 /**
+ * The JSON Schema of a metadata object (a surrogate, for documentation
+ * only): `_cost` and `_llm` by reference, and the flat values as
+ * `additionalProperties`, which is what the refined key (any key but the two
+ * declared ones) means; Effect would spell that key as `patternProperties`.
+ */
+const documentedAs = <C, CI>(cost: Schema.Schema<C, CI>, value: Schema.Schema.Any) => ({
+  [AST.SurrogateAnnotationId]: Schema.Struct(
+    {
+      _cost: Schema.optionalWith(cost, { exact: true }),
+      _llm: Schema.optionalWith(LlmMetadata, { exact: true })
+    },
+    Schema.Record({ key: Schema.String, value })
+  ).ast
+})
+
+/**
  * Rejects an own `__proto__` key (which `JSON.parse` can produce) before the
  * struct is read: the struct would otherwise drop it without a word.
  */
@@ -189,7 +205,10 @@ export const EventMetadataInput: Schema.Schema<EventMetadataInput> = Schema.comp
     Schema.Record({ key: FlatKeyInput, value: MetadataValueInput })
   ).pipe(Schema.filter((m) => !hasNulDeep(m), noNul)),
   { strict: false }
-).annotations({ identifier: "EventMetadataInput" }) as Schema.Schema<any> as Schema.Schema<EventMetadataInput>
+).annotations({
+  identifier: "EventMetadataInput",
+  ...documentedAs(CostMetadataInput, MetadataValueInput)
+}) as Schema.Schema<any> as Schema.Schema<EventMetadataInput>
 
 /**
  * Metadata of a user event as Polar returns it. The index signature admits
@@ -217,34 +236,5 @@ export const EventMetadataOutput: Schema.Schema<EventMetadataOutput> = Schema.St
   Schema.Record({ key: FlatKey, value: MetadataValueOutput })
 ).annotations({
   identifier: "EventMetadataOutput",
-  jsonSchema: {
-    type: "object",
-    properties: {
-      _cost: {
-        type: "object",
-        required: ["amount", "currency"],
-        properties: {
-          amount: { type: "string", pattern: COST_AMOUNT_PATTERN.source },
-          currency: { type: "string", pattern: "usd" }
-        }
-      },
-      _llm: {
-        type: "object",
-        required: ["vendor", "model", "input_tokens", "output_tokens", "total_tokens"],
-        properties: {
-          vendor: { type: "string" },
-          model: { type: "string" },
-          prompt: { anyOf: [{ type: "string" }, { type: "null" }] },
-          response: { anyOf: [{ type: "string" }, { type: "null" }] },
-          input_tokens: { type: "integer" },
-          cached_input_tokens: { type: "integer" },
-          output_tokens: { type: "integer" },
-          total_tokens: { type: "integer" }
-        }
-      }
-    },
-    additionalProperties: {
-      anyOf: [{ type: "string" }, { type: "integer" }, { type: "number" }, { type: "boolean" }]
-    }
-  }
+  ...documentedAs(CostMetadataOutput, MetadataValueOutput)
 }) as Schema.Schema<any> as Schema.Schema<EventMetadataOutput>

@@ -120,6 +120,46 @@ export const makeUuidV7 = (now: number = Date.now()): string => {
   )
 }
 
+const SLAB_SIZE = 16 * 512
+let slab = new Uint8Array(0)
+let slabOffset = 0
+
+/**
+ * `makeUuidV7`'s id as its 16 bytes, for stores that keep ids as blobs. The
+ * bytes are a view into a shared 8 KiB slab (like Node's pooled buffers), so
+ * a hot loop allocates no buffer per id; treat them as read-only.
+ *
+ * @since 0.1.0
+ */
+export const makeUuidV7Bytes = (now: number = Date.now()): Uint8Array => {
+  if (offset + 10 > POOL_SIZE) {
+    globalThis.crypto.getRandomValues(pool)
+    offset = 0
+  }
+  if (slabOffset + 16 > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE)
+    slabOffset = 0
+  }
+  const r = offset
+  offset += 10
+  const b = slab.subarray(slabOffset, slabOffset + 16)
+  slabOffset += 16
+  const ms = Math.floor(now)
+  const high = Math.floor(ms / 4294967296)
+  const low = ms >>> 0
+  b[0] = high >>> 8
+  b[1] = high
+  b[2] = low >>> 24
+  b[3] = low >>> 16
+  b[4] = low >>> 8
+  b[5] = low
+  b[6] = 0x70 | (pool[r]! & 0x0f)
+  b[7] = pool[r + 1]!
+  b[8] = 0x80 | (pool[r + 2]! & 0x3f)
+  for (let i = 3; i < 10; i++) b[6 + i] = pool[r + i]!
+  return b
+}
+
 /** `tttttttt-tttt-`: the 48-bit millisecond timestamp, the same for every id of one millisecond. */
 const timePrefix = (ms: number): string => {
   if (ms !== prefixMs) {

@@ -10,8 +10,14 @@
  */
 import { Schema } from "effect"
 
-/** One element of a location: an object key or an array index. @since 0.1.0 */
-export const LocItem = Schema.Union(Schema.String, Schema.Number)
+/**
+ * One element of a location: an object key or an array index. Any number
+ * decodes; the JSON Schema says `integer`, as Polar's spec does, since an
+ * index always is one.
+ *
+ * @since 0.1.0
+ */
+export const LocItem = Schema.Union(Schema.String, Schema.Number.annotations({ jsonSchema: { type: "integer" } }))
 /** @since 0.1.0 */
 export type LocItem = string | number
 

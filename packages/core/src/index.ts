@@ -38,3 +38,11 @@ export * as SystemEvent from "./SystemEvent.js"
  * @since 0.1.0
  */
 export * as Event from "./Event.js"
+/**
+ * @since 0.1.0
+ */
+export * as EventsApi from "./EventsApi.js"
+/**
+ * @since 0.1.0
+ */
+export * as GroupCommit from "./GroupCommit.js"

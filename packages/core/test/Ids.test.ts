@@ -36,6 +36,20 @@ describe("Ids", () => {
     assert.strictEqual(parseInt(a.replace(/-/g, "").slice(0, 12), 16), 1_700_000_000_000)
     assert.isTrue(Either.isRight(Schema.decodeUnknownEither(Ids.EventId)(a)))
   })
+  it("makes UUID v7 ids as bytes, with the layout of makeUuidV7", () => {
+    const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
+    const seen = new Set<string>()
+    for (let i = 0; i < 2_000; i++) {
+      const b = Ids.makeUuidV7Bytes(1_700_000_000_000 + i)
+      assert.strictEqual(b.length, 16)
+      const h = hex(b)
+      const text = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+      assert.match(text, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      assert.strictEqual(parseInt(h.slice(0, 12), 16), 1_700_000_000_000 + i)
+      seen.add(h)
+    }
+    assert.strictEqual(seen.size, 2_000)
+  })
   it("isUuid and isUuidV4 agree with the UUID patterns on near-UUID strings", () => {
     const ANY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
     const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i

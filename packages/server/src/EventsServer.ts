@@ -14,11 +14,15 @@
  *
  * Every mode needs an `EventStore` (e.g. `SqlEventStore.layerSqlite`).
  *
+ * The routes implement the contract `EventsApi.Api` from core with
+ * `HttpApiBuilder` (raw handlers that keep Polar's wire, see
+ * internal/routes.ts); `Api` is that contract plus `/healthz` and
+ * `/openapi.json`, and `openApiText` is derived from it.
+ *
  * @since 0.1.0
  */
 import * as Etag from "@effect/platform/Etag"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
@@ -28,14 +32,15 @@ import * as HttpPlatform from "@effect/platform/HttpPlatform"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as OpenApi from "@effect/platform/OpenApi"
 import * as Path from "@effect/platform/Path"
+import { EventsApi } from "@polar-events/core"
 import { EventStore } from "@polar-events/store"
 import { type Duration, Effect, Layer, Schema, type Scope } from "effect"
 import * as NodeHttp from "node:http"
 import type { AccessToken } from "./AccessToken.js"
-import { text as openApiDocumentText } from "./internal/openapiDocument.js"
 import * as Responses from "./internal/responses.js"
-import { makeRoutes, type ResolvedOptions } from "./internal/routes.js"
+import { makeHandlers, type ResolvedOptions } from "./internal/routes.js"
 
 /**
  * A rate limit: at most `requests` per `window` for each token (or each
@@ -99,52 +104,84 @@ const resolve = (options: Options): ResolvedOptions => {
   }
 }
 
-/**
- * The OpenAPI document the server serves at `/openapi.json` (JSON text):
- * Polar's own spec of the four events endpoints, with the responses Polar
- * sends but does not declare, the cursor extension, and `/healthz`.
- *
- * @since 0.1.0
- */
-export const openApiText: string = openApiDocumentText
-
 /** The body of `GET /healthz` when the store answers. @since 0.1.0 */
-export const HealthStatus = Schema.Struct({ status: Schema.Literal("ok") })
+export const HealthStatus = Schema.Struct({ status: Schema.Literal("ok") }).annotations({ identifier: "HealthStatus" })
 
 /** The body of `GET /healthz` (503) when the store fails. @since 0.1.0 */
 export const HealthUnavailable = Schema.Struct({ status: Schema.Literal("unavailable") })
+  .annotations({ identifier: "HealthUnavailable" })
+
+const unauthenticated = (identifier: string, summary: string) =>
+  OpenApi.annotations({ identifier, summary, transform: (op) => ({ ...op, tags: ["server"], security: [] }) })
 
 /**
- * The health check as an `HttpApi`: its wire is plain, so HttpApi expresses
- * it exactly (200 `{"status":"ok"}`, 503 `{"status":"unavailable"}` when a
- * lookup in the store fails).
+ * The server's own endpoints: `GET /healthz` (200 `{"status":"ok"}`, 503
+ * `{"status":"unavailable"}` when a lookup in the store fails) and
+ * `GET /openapi.json` (the document derived from `Api`).
  *
  * @since 0.1.0
  */
-export class HealthApi extends HttpApi.make("polar-events-server").add(
-  HttpApiGroup.make("health").add(
-    HttpApiEndpoint.get("health", "/healthz").addSuccess(HealthStatus).addError(HealthUnavailable, { status: 503 })
+export class ServerGroup extends HttpApiGroup.make("server")
+  .add(
+    HttpApiEndpoint.get("health", "/healthz")
+      .addSuccess(HealthStatus)
+      .addError(HealthUnavailable, { status: 503 })
+      .annotateContext(unauthenticated("server:health", "Health check"))
   )
-) {}
+  .add(
+    HttpApiEndpoint.get("openapi", "/openapi.json")
+      .addSuccess(Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ description: "The OpenAPI document." }))
+      .annotateContext(unauthenticated("server:openapi", "This document"))
+  )
+  .annotateContext(OpenApi.annotations({ description: "Operational endpoints of this server." }))
+{}
+
+/**
+ * What the server serves: Polar's events API (`EventsApi.Api` from core)
+ * and the server's own endpoints (`ServerGroup`).
+ *
+ * @since 0.1.0
+ */
+export class Api extends EventsApi.Api.add(ServerGroup) {}
+
+/**
+ * The OpenAPI document the server serves at `/openapi.json` (JSON text),
+ * derived once from `Api` (`OpenApi.fromApi`): Polar's operation ids,
+ * parameters, statuses and schema names for the four events endpoints,
+ * plus the responses Polar sends but does not declare, the cursor
+ * extension, and the server's own endpoints.
+ *
+ * @since 0.1.0
+ */
+export const openApiText: string = JSON.stringify(OpenApi.fromApi(Api, { additionalPropertiesStrategy: "allow" }))
 
 const NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
-const HealthLive = HttpApiBuilder.group(HealthApi, "health", (handlers) =>
+const ServerLive = HttpApiBuilder.group(Api, "server", (handlers) =>
   Effect.map(EventStore.EventStore, (store) =>
-    handlers.handle("health", () =>
-      store.get(NIL_UUID, NIL_UUID).pipe(
-        Effect.as({ status: "ok" as const }),
-        Effect.catchAllCause(() => Effect.fail({ status: "unavailable" as const }))
-      ))))
+    handlers
+      .handle("health", () =>
+        store.get(NIL_UUID, NIL_UUID).pipe(
+          Effect.as({ status: "ok" as const }),
+          Effect.catchAllCause(() => Effect.fail({ status: "unavailable" as const }))
+        ))
+      .handleRaw("openapi", () => Effect.succeed(Responses.jsonText(200, openApiText)))))
 
-/** What HttpApi's router integration asks for; the health check serves no files, so no-op ones do. */
+/** The contract's events endpoints, each a raw handler (see internal/routes.ts). */
+const EventsLive = (options: ResolvedOptions) =>
+  HttpApiBuilder.group(Api, "events", (handlers) =>
+    Effect.map(EventStore.EventStore, (store) => {
+      const h = makeHandlers(options, store)
+      return handlers
+        .handleRaw("ingest", ({ request }) => h.ingest(request))
+        .handleRaw("list", ({ request }) => h.list(request))
+        .handleRaw("names", ({ request }) => h.names(request))
+        .handleRaw("get", ({ path, request }) => h.get(request, path.id))
+    }))
+
+/** What HttpApi's router integration asks for; the server serves no files, so no-op ones do. */
 const HttpApiPlatform = Layer.mergeAll(Etag.layer, Path.layer, HttpPlatform.layer).pipe(
   Layer.provideMerge(FileSystem.layerNoop({}))
-)
-
-const healthRoutes = HttpLayerRouter.addHttpApi(HealthApi).pipe(
-  Layer.provide(HealthLive),
-  Layer.provide(HttpApiPlatform)
 )
 
 /**
@@ -160,18 +197,12 @@ const healthRoutes = HttpLayerRouter.addHttpApi(HealthApi).pipe(
  *
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<never, never, HttpLayerRouter.HttpRouter | EventStore.EventStore> => {
-  const resolved = resolve(options)
-  const events = HttpLayerRouter.use((router) =>
-    Effect.flatMap(EventStore.EventStore, (store) =>
-      router.addAll([
-        ...makeRoutes(resolved, store).map((r) => HttpLayerRouter.route(r.method, r.path, r.handler)),
-        HttpLayerRouter.route("GET", "/openapi.json", Effect.succeed(Responses.jsonText(200, openApiText)))
-      ])
-    )
+export const layer = (options: Options): Layer.Layer<never, never, HttpLayerRouter.HttpRouter | EventStore.EventStore> =>
+  HttpLayerRouter.addHttpApi(Api).pipe(
+    Layer.provide(EventsLive(resolve(options))),
+    Layer.provide(ServerLive),
+    Layer.provide(HttpApiPlatform)
   )
-  return Layer.mergeAll(events, healthRoutes)
-}
 
 /**
  * The server as one `HttpApp` (unknown routes fail with `RouteNotFound`), for

@@ -5,7 +5,7 @@
  */
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
-import { SqlEventStore } from "@polar-events/store"
+import { SqlEventStore } from "@polar-events/store/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger } from "effect"
 import * as EventsServer from "../src/EventsServer.js"

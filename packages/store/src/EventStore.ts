@@ -3,13 +3,19 @@
  * counted and metered. Every operation is scoped to one organization.
  *
  * Adapters: `MemoryEventStore.layerMemory` (the reference, built on core's
- * pure evaluator) and `SqlEventStore` (`layerSqlite`, `layerPg`, or `layer`
- * over any `@effect/sql` client of those dialects).
+ * pure evaluator, in this entry) and `SqlEventStore` (`layerSqlite`,
+ * `layerPg`, or `layer` over any `@effect/sql` client of those dialects), in
+ * the entry `@polar-events/store/sql`, which alone loads database drivers.
+ *
+ * `ingest` takes events already checked with core's rules
+ * (`EventCreate.Checked`, from `EventCreate.validate` or `validateEvents`):
+ * the program checks a batch once, where it enters, and the store does not
+ * check it again. `validateAndIngest` does both for input still unchecked.
  *
  * @since 0.1.0
  */
-import type { EventCreate, ValidationError } from "@polar-events/core"
-import { Context, type Effect, type Option, Schema, type Stream } from "effect"
+import { EventCreate, type ValidationError } from "@polar-events/core"
+import { Context, Effect, Either, type Option, Schema, type Stream } from "effect"
 import type * as T from "./internal/types.js"
 
 /**
@@ -34,14 +40,25 @@ export class EventStoreError extends Schema.TaggedError<EventStoreError>()("Even
 export type IngestResult = T.EventsIngestResponse
 
 /**
- * Options of `ingest`: core's validation options (`now`, `clockSkew`,
- * `organizationToken`, `forbidExtra`, and `reuse` for a caller that never
- * changes the events afterwards, such as a server that parsed them: the
- * memory store may then keep their metadata objects instead of copies).
+ * How many events one organization holds (`stats`).
  *
  * @since 0.1.0
  */
-export interface IngestOptions extends EventCreate.ValidateEventsOptions {}
+export interface OrganizationStats {
+  readonly organizationId: string
+  readonly events: number
+}
+
+/**
+ * What a store holds (`stats`): every event of every organization, and each
+ * organization with events, by id.
+ *
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly events: number
+  readonly organizations: ReadonlyArray<OrganizationStats>
+}
 
 /**
  * The query of `list` and `stream`: core's `ListEventsQuery`, every field
@@ -117,17 +134,18 @@ export interface QuantitiesQuery {
  */
 export interface Service {
   /**
-   * Validates a batch with core's rules and stores it atomically: any
-   * invalid event rejects the whole batch with every error and nothing is
-   * written. Events get `source: "user"`, a fresh UUID v7 id and `timestamp`
-   * now unless given. An `externalId` seen before in the organization (or
-   * earlier in the batch) makes the event a duplicate: the first write wins,
-   * forever. Events without `externalId` are never duplicates.
+   * Stores a batch of checked events atomically. Events get `source:
+   * "user"`, a fresh UUID v7 id and `timestamp` now unless given. An
+   * `externalId` seen before in the organization (or earlier in the batch)
+   * makes the event a duplicate: the first write wins, forever. Events
+   * without `externalId` are never duplicates. An event naming another
+   * `organizationId` rejects the batch (`RequestValidationError`) and nothing
+   * is written. The store may keep the events' objects: do not change them
+   * afterwards.
    */
   readonly ingest: (
     organizationId: T.OrganizationId | string,
-    events: ReadonlyArray<T.EventCreate | unknown>,
-    options?: IngestOptions
+    events: ReadonlyArray<EventCreate.Checked>
   ) => Effect.Effect<IngestResult, ValidationError.RequestValidationError | EventStoreError>
   /**
    * Stores events as they are (their own id, source, organization, system
@@ -177,6 +195,11 @@ export interface Service {
     organizationId: T.OrganizationId | string,
     query: QuantitiesQuery
   ) => Effect.Effect<T.MeterQuantities, ValidationError.RequestValidationError | EventStoreError>
+  /**
+   * How many events the store holds, in all and per organization (ordered
+   * by id): the one operation across organizations, for operators.
+   */
+  readonly stats: Effect.Effect<Stats, EventStoreError>
 }
 
 type Service_ = Service
@@ -199,3 +222,23 @@ export declare namespace EventStore {
  * @since 0.1.0
  */
 export class EventStore extends Context.Tag("@polar-events/store/EventStore")<EventStore, EventStore.Service>() {}
+
+/**
+ * Checks raw events with core's rules (`EventCreate.validateEvents` and its
+ * options; `organizationToken` defaults to false here, so an event may name
+ * the store's organization) and ingests them: for input not yet checked,
+ * such as a script's or a test's. Any invalid event rejects the whole batch
+ * with every error and nothing is written.
+ *
+ * @since 0.1.0
+ */
+export const validateAndIngest = (
+  store: Service,
+  organizationId: T.OrganizationId | string,
+  events: ReadonlyArray<T.EventCreate | unknown>,
+  options?: EventCreate.ValidateEventsOptions
+): Effect.Effect<IngestResult, ValidationError.RequestValidationError | EventStoreError> =>
+  Effect.suspend(() => {
+    const checked = EventCreate.validateEvents(events, { ...options, organizationToken: options?.organizationToken ?? false })
+    return Either.isLeft(checked) ? Effect.fail(checked.left) : store.ingest(organizationId, checked.right)
+  })

@@ -19,7 +19,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
-import { Timestamp, type ValidationError } from "@polar-events/core"
+import { Ids, Timestamp, type ValidationError } from "@polar-events/core"
 import {
   Chunk,
   Config,
@@ -27,36 +27,44 @@ import {
   Duration,
   Effect,
   Either,
-  Exit,
   Layer,
   Option,
   Redacted,
-  Schedule,
   type Scope,
   Stream
 } from "effect"
 import Pg from "pg"
-import { EventStore, type EventsPage, EventStoreError, type IngestResult, type ListQuery } from "./EventStore.js"
+import {
+  EventStore,
+  type EventsPage,
+  EventStoreError,
+  type IngestResult,
+  type ListQuery,
+  type Stats
+} from "./EventStore.js"
 import type * as T from "./internal/types.js"
 import {
+  checkOrganization,
   checkQuantities,
   fromCreate,
   fromEvents,
+  makeStats,
   normalizeId,
   normalizeList,
   normalizeNames,
   type NormalizedList,
-  type Stored,
-  validateIngest
+  type Stored
 } from "./internal/common.js"
 import * as GroupCommit from "./internal/groupCommit.js"
-import * as PgCopy from "./internal/pgCopy.js"
-import { bytesToUuid, uuidV7Bytes } from "./internal/ids.js"
+import { bytesToUuid } from "./internal/ids.js"
+import * as PgWriter from "./internal/pgWriter.js"
 import * as Reader from "./internal/reader.js"
 import { migrations, migrationsTable, PG_MIGRATION_LOCK } from "./internal/schema.js"
 import type { Dialect } from "./internal/sqlExpr.js"
 import * as SqliteWriter from "./internal/sqliteWriter.js"
-import { defaultWriterOptions, Keys, type Tx, writeBatch, type WriterOptions } from "./internal/writer.js"
+import * as SqlWriter from "./internal/sqlWriter.js"
+import { defaultWriterOptions, Keys, type WriterOptions } from "./internal/writePlan.js"
+import type { Writer } from "./internal/writer.js"
 
 /**
  * Tuning of the SQL store.
@@ -88,12 +96,18 @@ type RequestValidationError = ValidationError.RequestValidationError
 /** With a write thread: the events a group gathers while another is written, before it queues behind it. */
 const GATHER_WHILE_BUSY = 1000
 
+/**
+ * The message of a failure's cause, for a person: an `Error`'s, or the
+ * driver's when the error wraps one (an `@effect/sql` `SqlError` says only
+ * "Failed to execute statement"; its cause says why).
+ *
+ * @since 0.1.0
+ */
+export const causeMessage = (cause: unknown): string =>
+  cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)
+
 const storeError = (operation: string) => (cause: SqlError | unknown): EventStoreError =>
-  new EventStoreError({
-    operation,
-    message: `${operation} failed: ${cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)}`,
-    cause
-  })
+  new EventStoreError({ operation, message: `${operation} failed: ${causeMessage(cause)}`, cause })
 
 const dialectOf = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, EventStoreError> =>
   sql.onDialectOrElse({
@@ -104,35 +118,6 @@ const dialectOf = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, EventStoreE
   })
 
 /**
- * Runs `effect` in a transaction on one reserved connection. SQLite starts it
- * with `BEGIN IMMEDIATE`, so a writer waits (busy timeout) for the file's
- * write lock instead of failing half-way.
- */
-const transaction = (sql: SqlClient.SqlClient, dialect: Dialect) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.scoped(
-      Effect.gen(function*() {
-        const conn = yield* sql.reserve
-        yield* conn.executeUnprepared(dialect === "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN", [], undefined)
-        const exit = yield* Effect.exit(
-          restore(Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const))
-        )
-        if (Exit.isSuccess(exit)) {
-          const committed = yield* Effect.exit(conn.executeUnprepared("COMMIT", [], undefined))
-          if (Exit.isFailure(committed)) {
-            yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
-            return yield* Effect.failCause(committed.cause)
-          }
-          return exit.value
-        }
-        yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
-        return yield* exit
-      })
-    )
-  )
-
-/**
  * Creates or upgrades the schema (idempotent; several processes may run it at
  * once). Needs a SQLite or PostgreSQL `SqlClient`.
  *
@@ -141,7 +126,7 @@ const transaction = (sql: SqlClient.SqlClient, dialect: Dialect) =>
 export const migrate: Effect.Effect<void, EventStoreError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const dialect = yield* dialectOf(sql)
-  yield* transaction(sql, dialect)(Effect.gen(function*() {
+  yield* SqlWriter.transaction(sql, dialect)(Effect.gen(function*() {
     if (dialect === "pg") yield* sql.unsafe(`SELECT pg_advisory_xact_lock(${PG_MIGRATION_LOCK})`)
     yield* sql.unsafe(migrationsTable[dialect])
     const rows = yield* sql.unsafe<{ version: number }>("SELECT version FROM pe_migrations")
@@ -172,6 +157,20 @@ export const schemaVersion: Effect.Effect<number, EventStoreError, SqlClient.Sql
   return Number(rows[0]?.v ?? 0)
 })
 
+/**
+ * What the database holds (the port's `stats`) over the `SqlClient` in
+ * context, without opening the store or running its migrations: for a tool
+ * that inspects a database (`polar-events db info`). Needs the schema (a
+ * database at schema version 0 has no events to count: check
+ * `schemaVersion` first).
+ *
+ * @since 0.1.0
+ */
+export const stats: Effect.Effect<Stats, EventStoreError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => Reader.stats(sql).pipe(Effect.map(makeStats), Effect.mapError(storeError("stats")))
+)
+
 /** The latest schema version this package knows. @since 0.1.0 */
 export const latestSchemaVersion: number = migrations[migrations.length - 1]!.version
 
@@ -195,18 +194,12 @@ export const make = (
     const writerOptions = internal.writer ?? defaultWriterOptions
     const ctx: Reader.ReaderContext = { sql, dialect, keys }
 
-    const runTx: <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError> =
-      internal.pgPool !== undefined
-        ? PgCopy.transaction(internal.pgPool)
-        : internal.sqliteWriter !== undefined
-        ? internal.sqliteWriter.transaction
-        : (f) => transaction(sql, dialect)(f({ dialect, query: (text, params) => sql.unsafe(text, params) }))
+    const writer: Writer = internal.pgPool !== undefined
+      ? PgWriter.make(internal.pgPool)
+      : internal.sqliteWriter ?? SqlWriter.make(sql, dialect)
 
     const write = (items: ReadonlyArray<Stored>) =>
-      runTx((tx) => writeBatch(tx, keys, items, writerOptions)).pipe(
-        dialect === "pg"
-          ? Effect.retry({ while: PgCopy.isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
-          : (x) => x,
+      writer.write(keys, items, writerOptions).pipe(
         Effect.map((r) => {
           keys.merge(r.learned)
           return r.inserted
@@ -214,7 +207,7 @@ export const make = (
         Effect.mapError(storeError("write"))
       )
 
-    const threaded = internal.sqliteWriter?.blocking === false
+    const threaded = writer.pipelined
     const submit = yield* GroupCommit.make<Stored, boolean, EventStoreError>({
       write,
       maxItems: options.maxGroupSize ?? 20_000,
@@ -231,14 +224,14 @@ export const make = (
     }
 
     const service: EventStore.Service = {
-      ingest: (organizationId, events, ingestOptions) =>
+      ingest: (organizationId, events) =>
         Effect.suspend((): Effect.Effect<IngestResult, RequestValidationError | EventStoreError> => {
           const orgId = normalizeId(organizationId)
-          const valid = validateIngest(orgId, events, ingestOptions)
-          if (Either.isLeft(valid)) return Effect.fail(valid.left)
+          const invalid = checkOrganization(orgId, events)
+          if (invalid !== undefined) return Effect.fail(invalid)
           const now = Date.now()
-          const stored = valid.right.map((e) => {
-            const id = uuidV7Bytes(now)
+          const stored = events.map((e) => {
+            const id = Ids.makeUuidV7Bytes(now)
             return fromCreate(orgId, e, bytesToUuid(id), now * 1000, id)
           })
           return Effect.map(submit(stored), count)
@@ -302,7 +295,9 @@ export const make = (
           return Reader.quantities(ctx, normalizeId(organizationId), query, tz.right).pipe(
             Effect.mapError(storeError("quantities"))
           )
-        })
+        }),
+
+      stats: Effect.provideService(stats, SqlClient.SqlClient, sql)
     }
     return service
   })

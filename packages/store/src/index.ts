@@ -1,5 +1,6 @@
 /**
- * The `EventStore` port and its tag, types and error.
+ * The `EventStore` port and its tag, types and error. Loads no database
+ * driver: the SQL adapter is the entry `@polar-events/store/sql`.
  *
  * @since 0.1.0
  */
@@ -10,10 +11,3 @@ export * as EventStore from "./EventStore.js"
  * @since 0.1.0
  */
 export * as MemoryEventStore from "./MemoryEventStore.js"
-/**
- * The SQL adapter: SQLite (`layerSqlite`) and PostgreSQL (`layerPg`,
- * `layerPgConfig`), or `layer` over your own `SqlClient`.
- *
- * @since 0.1.0
- */
-export * as SqlEventStore from "./SqlEventStore.js"

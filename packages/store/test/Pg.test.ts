@@ -3,7 +3,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, ConfigProvider, Context, Effect, Fiber, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import Pg from "pg"
-import { EventStore } from "../src/EventStore.js"
+import { EventStore, validateAndIngest } from "../src/EventStore.js"
 import { hash53 } from "../src/internal/ids.js"
 import * as SqlEventStore from "../src/SqlEventStore.js"
 import { conformance } from "./conformance.js"
@@ -51,7 +51,7 @@ it.live("postgres: a key won by another transaction between the duplicate check 
     const url = yield* pgDatabase
     const store = Context.get(yield* Layer.build(SqlEventStore.layerPg({ url })), EventStore)
     const org = randomUUID()
-    yield* store.ingest(org, [{ name: "first", externalCustomerId: "c", externalId: "warmup" }])
+    yield* validateAndIngest(store, org, [{ name: "first", externalCustomerId: "c", externalId: "warmup" }])
     const client = new Pg.Client({ connectionString: url })
     yield* Effect.acquireRelease(Effect.promise(() => client.connect()), () => Effect.promise(() => client.end()))
     const orgKey = (yield* Effect.promise(() => client.query("SELECT key FROM pe_organizations WHERE id = $1", [org]))).rows[0].key
@@ -63,7 +63,7 @@ it.live("postgres: a key won by another transaction between the duplicate check 
           "VALUES ($1, $2, 0, 'other', 'user', 'contested', $3, 0, 4, '{}', 0)",
         [randomUUID(), orgKey, hash53("contested")]
       ))
-    const fiber = yield* Effect.fork(store.ingest(org, [
+    const fiber = yield* Effect.fork(validateAndIngest(store, org, [
       { name: "mine", externalCustomerId: "c", externalId: "contested" },
       { name: "mine", externalCustomerId: "c", externalId: "free" }
     ]))
@@ -86,7 +86,7 @@ it.live("postgres: layerPgConfig reads the connection from Config", () =>
     const result = yield* Effect.provide(
       Effect.flatMap(EventStore, (store) =>
         Effect.zipRight(
-          store.ingest(org, [{ name: "configured", externalCustomerId: "c" }]),
+          validateAndIngest(store, org, [{ name: "configured", externalCustomerId: "c" }]),
           store.list(org)
         )),
       layer

@@ -3,8 +3,8 @@ import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { EventStore } from "../src/EventStore.js"
-import { holdersSql } from "../src/internal/writer.js"
+import { EventStore, validateAndIngest } from "../src/EventStore.js"
+import { holdersSql } from "../src/internal/writePlan.js"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlEventStore from "../src/SqlEventStore.js"
 import { conformance } from "./conformance.js"
@@ -74,7 +74,7 @@ for (const writeThread of [false, true]) {
         const before = size()
         // about 30 MB of WAL: far below the write connection's own automatic checkpoint (400 MB)
         for (let b = 0; b < 40; b++) {
-          yield* store.ingest(org, Array.from({ length: 1000 }, (_, i) => ({
+          yield* validateAndIngest(store, org, Array.from({ length: 1000 }, (_, i) => ({
             name: "api.call",
             externalCustomerId: `customer_${(b * 1000 + i) % 5000}`,
             externalId: `evt_${b}_${i}`,

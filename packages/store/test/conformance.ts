@@ -4,10 +4,10 @@
  * its own organization, so one store serves the whole suite.
  */
 import { assert, layer as withLayer } from "@effect/vitest"
-import { Meter, Timestamp } from "@polar-events/core"
+import { EventCreate, Meter, Timestamp } from "@polar-events/core"
 import { Chunk, Effect, Either, FastCheck as fc, type Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import { EventStore } from "../src/EventStore.js"
+import { EventStore, validateAndIngest } from "../src/EventStore.js"
 import type * as T from "../src/internal/types.js"
 import { agreement } from "./properties.js"
 import { ago, at, byPosition, newOrg, systemEvent, us, userEvent, wire } from "./utils/events.js"
@@ -31,7 +31,7 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         const store = yield* EventStore
         const org = newOrg()
         const before = Date.now()
-        const result = yield* store.ingest(org, [
+        const result = yield* validateAndIngest(store, org, [
           {
             name: "api.call",
             externalCustomerId: "customer-1",
@@ -88,19 +88,19 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
           metadata: { v }
         })
         assert.deepStrictEqual(
-          yield* store.ingest(org, [e("a", 1), e("a", 2), e("b", 3), e(undefined, 4), e(undefined, 5)]),
+          yield* validateAndIngest(store, org, [e("a", 1), e("a", 2), e("b", 3), e(undefined, 4), e(undefined, 5)]),
           { inserted: 4, duplicates: 1 }
         )
-        assert.deepStrictEqual(yield* store.ingest(org, [e("a", 6), e("b", 7), e("c", 8)]), { inserted: 1, duplicates: 2 })
-        assert.deepStrictEqual(yield* store.ingest(org, [e(undefined, 9)]), { inserted: 1, duplicates: 0 })
+        assert.deepStrictEqual(yield* validateAndIngest(store, org, [e("a", 6), e("b", 7), e("c", 8)]), { inserted: 1, duplicates: 2 })
+        assert.deepStrictEqual(yield* validateAndIngest(store, org, [e(undefined, 9)]), { inserted: 1, duplicates: 0 })
         const all = (yield* store.list(org, { limit: 100 })).items
         assert.strictEqual(all.length, 6)
         assert.deepStrictEqual(all.map((x) => (x.metadata as any).v).sort((x: number, y: number) => x - y), [1, 3, 4, 5, 8, 9])
         // another organization has its own keys
-        assert.deepStrictEqual(yield* store.ingest(newOrg(), [e("a", 1)]), { inserted: 1, duplicates: 0 })
+        assert.deepStrictEqual(yield* validateAndIngest(store, newOrg(), [e("a", 1)]), { inserted: 1, duplicates: 0 })
         // many duplicates of one key in one batch
         const many = Array.from({ length: 50 }, (_, i) => e(`k${i % 5}`, i))
-        assert.deepStrictEqual(yield* store.ingest(org, many), { inserted: 5, duplicates: 45 })
+        assert.deepStrictEqual(yield* validateAndIngest(store, org, many), { inserted: 5, duplicates: 45 })
       }))
 
     it.effect("an invalid batch is rejected whole, with every error, and writes nothing", () =>
@@ -112,7 +112,7 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         batch[2] = { name: "", externalCustomerId: "c" }
         batch[5] = { name: "x", customerId: "not-a-uuid" }
         batch[8] = { name: "x", externalCustomerId: "c", metadata: { nested: { no: 1 } } }
-        const result = yield* Effect.either(store.ingest(org, batch))
+        const result = yield* Effect.either(validateAndIngest(store, org, batch))
         assert.ok(Either.isLeft(result))
         const error = result.left as any
         assert.strictEqual(error._tag, "RequestValidationError")
@@ -121,12 +121,12 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         assert.strictEqual((yield* store.list(org)).items.length, 0)
         assert.strictEqual((yield* store.names(org)).items.length, 0)
         // the good events were not consumed as dedup keys either
-        assert.deepStrictEqual(yield* store.ingest(org, batch.filter((_, i) => ![2, 5, 8].includes(i))), {
+        assert.deepStrictEqual(yield* validateAndIngest(store, org, batch.filter((_, i) => ![2, 5, 8].includes(i))), {
           inserted: 7,
           duplicates: 0
         })
         // a timestamp in the future is invalid input too
-        const future = yield* Effect.either(store.ingest(org, [{ name: "x", externalCustomerId: "c", timestamp: new Date(Date.now() + 3_600_000) }]))
+        const future = yield* Effect.either(validateAndIngest(store, org, [{ name: "x", externalCustomerId: "c", timestamp: new Date(Date.now() + 3_600_000) }]))
         assert.ok(Either.isLeft(future))
         assert.strictEqual((yield* store.list(org)).pagination.hasOwnProperty("totalCount"), true)
         assert.strictEqual(((yield* store.list(org)).pagination as any).totalCount, 7)
@@ -239,8 +239,8 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         const org = newOrg()
         const c = { externalCustomerId: "c" }
         // a child that arrives before its parent, by external id
-        yield* store.ingest(org, [{ name: "early-child", ...c, externalId: "ec", parentId: "late-parent", timestamp: ago(9000) }])
-        yield* store.ingest(org, [
+        yield* validateAndIngest(store, org, [{ name: "early-child", ...c, externalId: "ec", parentId: "late-parent", timestamp: ago(9000) }])
+        yield* validateAndIngest(store, org, [
           { name: "root", ...c, externalId: "p", timestamp: ago(8000) },
           { name: "child", ...c, externalId: "c1", parentId: "p", timestamp: ago(7000) },
           { name: "grandchild", ...c, externalId: "g1", parentId: "c1", timestamp: ago(6000) },
@@ -249,7 +249,7 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         ])
         const first = (yield* store.list(org, { name: ["grandchild"] })).items[0]!
         // by event id as well
-        yield* store.ingest(org, [{ name: "child-by-id", ...c, parentId: first.id, timestamp: ago(3000) }])
+        yield* validateAndIngest(store, org, [{ name: "child-by-id", ...c, parentId: first.id, timestamp: ago(3000) }])
         const all = (yield* store.list(org, { sorting: ["timestamp"], limit: 100 })).items
         const byName = new Map(all.map((e) => [e.name, e]))
         const id = (n: string) => byName.get(n)!.id
@@ -342,7 +342,8 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         const org = newOrg()
         const base = Date.now() - 86_400_000
         for (let b = 0; b < 10_000; b += 1000) {
-          yield* store.ingest(
+          yield* validateAndIngest(
+            store,
             org,
             Array.from({ length: 1000 }, (_, i) => ({
               name: "api.call",
@@ -366,13 +367,13 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
           pages++
           if (pages % 5 === 0 && page.nextCursor !== undefined) {
             // newer than everything (before the cursor: not seen) and older than everything (ahead: seen once)
-            yield* store.ingest(org, Array.from({ length: 20 }, (_, i) => ({
+            yield* validateAndIngest(store, org, Array.from({ length: 20 }, (_, i) => ({
               name: "late",
               externalCustomerId: "c-late",
               timestamp: Timestamp.fromEpochMicros((Date.now() - 1000) * 1000 + i),
               metadata: { newer: true }
             })))
-            yield* store.ingest(org, Array.from({ length: 20 }, (_, i) => ({
+            yield* validateAndIngest(store, org, Array.from({ length: 20 }, (_, i) => ({
               name: "late",
               externalCustomerId: "c-late",
               timestamp: Timestamp.fromEpochMicros((base - 3_600_000) * 1000 - pages * 100 - i),
@@ -422,7 +423,7 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
           systemEvent(org, { name: "meter.reset", timestamp: at("2024-01-04T00:00:00Z") }),
           systemEvent(org, { name: "meter.reset", timestamp: at("2023-12-31T00:00:00Z") })
         ])
-        yield* store.ingest(org, [{ name: "ingested", customerId: CUSTOMER }])
+        yield* validateAndIngest(store, org, [{ name: "ingested", customerId: CUSTOMER }])
         const page = yield* store.names(org, { sorting: ["name"] })
         assert.deepStrictEqual(page.pagination, { totalCount: 4, maxPage: 1 })
         const rows = page.items.map((n) => ({ ...n, firstSeen: Timestamp.format(n.firstSeen), lastSeen: Timestamp.format(n.lastSeen) }))
@@ -573,8 +574,8 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         const metadata: Record<string, unknown> = {}
         nasty.forEach((k, i) => (metadata[k] = `${k}=${i}`))
         metadata.nested = "x"
-        yield* store.ingest(org, nasty.map((n) => ({ name: n, externalCustomerId: n, externalId: n, metadata })))
-        assert.deepStrictEqual(yield* store.ingest(org, nasty.map((n) => ({ name: n, externalCustomerId: n, externalId: n }))), {
+        yield* validateAndIngest(store, org, nasty.map((n) => ({ name: n, externalCustomerId: n, externalId: n, metadata })))
+        assert.deepStrictEqual(yield* validateAndIngest(store, org, nasty.map((n) => ({ name: n, externalCustomerId: n, externalId: n }))), {
           inserted: 0,
           duplicates: nasty.length
         })
@@ -599,6 +600,42 @@ export const conformance = (name: string, layer: Layer.Layer<EventStore, unknown
         assert.strictEqual((yield* store.list(org, { filter: dotted })).items.length, 0)
         assert.strictEqual((yield* store.names(org, { limit: 100 })).items.length, nasty.length)
         assert.strictEqual((yield* store.list(org, { query: "DROP TABLE", limit: 100 })).items.length, nasty.length)
+      }))
+
+    // -----------------------------------------------------------------------
+    // stats
+    // -----------------------------------------------------------------------
+
+    it.effect("stats: events in all and per organization with events, ordered by id, checked events taken as they are", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore
+        const [a, b] = [newOrg(), newOrg()].sort()
+        const checked = EventCreate.validateEvents([
+          { name: "s", externalCustomerId: "c", externalId: "s-1" },
+          { name: "s", externalCustomerId: "c", externalId: "s-2" },
+          { name: "s", externalCustomerId: "c", externalId: "s-1" }
+        ])
+        assert.ok(Either.isRight(checked))
+        assert.deepStrictEqual(yield* store.ingest(b!, checked.right), { inserted: 2, duplicates: 1 })
+        yield* store.insert([userEvent(a!), userEvent(a!), systemEvent(a!)])
+        const empty = newOrg()
+        assert.deepStrictEqual(yield* store.ingest(empty, []), { inserted: 0, duplicates: 0 })
+        const other = yield* Effect.either(store.ingest(empty, EventCreate.validateEvents([
+          { name: "s", externalCustomerId: "c", organizationId: newOrg() }
+        ], { organizationToken: false }).pipe(Either.getOrThrow)))
+        assert.ok(Either.isLeft(other))
+        assert.deepStrictEqual((other.left as any).detail.map((d: any) => [d.loc, d.type]), [
+          [["body", "events", 0, "organization_id"], "organization_id"]
+        ])
+        const stats = yield* store.stats
+        const of = (org: string) => stats.organizations.find((o) => o.organizationId === org)
+        assert.deepStrictEqual(of(a!), { organizationId: a, events: 3 })
+        assert.deepStrictEqual(of(b!), { organizationId: b, events: 2 })
+        assert.isUndefined(of(empty), "an organization without events is not listed")
+        const ids = stats.organizations.map((o) => o.organizationId)
+        assert.deepStrictEqual(ids, [...ids].sort())
+        assert.strictEqual(stats.events, stats.organizations.reduce((n, o) => n + o.events, 0))
+        assert.isTrue(stats.organizations.every((o) => o.events > 0))
       }))
 
     // -----------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Effect, Either, type Layer, type Scope } from "effect"
-import { EventStore } from "../src/EventStore.js"
+import { EventStore, validateAndIngest } from "../src/EventStore.js"
 import * as SqlEventStore from "../src/SqlEventStore.js"
 import { Ids } from "@polar-events/core"
 import { newOrg } from "./utils/events.js"
@@ -44,7 +44,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
         externalCustomerId: i % 5 === 0 ? "alice" : "bob",
         timestamp: new Date(Date.UTC(2024, 0, 1, 0, 0, i))
       }))
-      yield* withStore(t.layer(), (store) => store.ingest(org, [...events, { name: "x", customerId: "0b9e5a0e-8d7f-4b5a-9c3e-1f2a3b4c5d6e" }]))
+      yield* withStore(t.layer(), (store) => validateAndIngest(store, org, [...events, { name: "x", customerId: "0b9e5a0e-8d7f-4b5a-9c3e-1f2a3b4c5d6e" }]))
       // a second store: its key cache is cold, so the customer is resolved inside the list statement
       const pages = (query: Parameters<EventStore.Service["list"]>[1]) =>
         withStore(t.layer(), (store) => store.list(org, query))
@@ -72,16 +72,16 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           const org = newOrg()
           const ids = Array.from({ length: 30 }, (_, i) => `id-${i}`)
           const batch = [...ids, ...ids.slice(0, 10)].map((externalId) => ({ name: "x", externalCustomerId: "c", externalId }))
-          assert.deepStrictEqual(yield* store.ingest(org, batch), { inserted: 30, duplicates: 10 })
-          assert.deepStrictEqual(yield* store.ingest(org, batch.slice(5, 35)), { inserted: 0, duplicates: 30 })
-          assert.deepStrictEqual(yield* store.ingest(org, [{ name: "x", externalCustomerId: "c", externalId: "id-new" }]), {
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, batch), { inserted: 30, duplicates: 10 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, batch.slice(5, 35)), { inserted: 0, duplicates: 30 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, [{ name: "x", externalCustomerId: "c", externalId: "id-new" }]), {
             inserted: 1,
             duplicates: 0
           })
           // another organization has its own probe chain
-          assert.deepStrictEqual(yield* store.ingest(newOrg(), batch.slice(0, 3)), { inserted: 3, duplicates: 0 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, newOrg(), batch.slice(0, 3)), { inserted: 3, duplicates: 0 })
           // a parent named by external id is found along the probe chain
-          yield* store.ingest(org, [{ name: "child", externalCustomerId: "c", parentId: "id-17" }])
+          yield* validateAndIngest(store, org, [{ name: "child", externalCustomerId: "c", parentId: "id-17" }])
           const child = (yield* store.list(org, { name: ["child"] })).items[0]!
           const parent = (yield* store.list(org, { filter: { conjunction: "and", clauses: [] }, limit: 100 })).items
             .find((e) => e.id === child.parentId)
@@ -93,7 +93,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
         Effect.gen(function*() {
           const org = newOrg()
           const batch = ["a", "b", "ab", "cd", "abc", "a", "cd"].map((externalId) => ({ name: "x", externalCustomerId: "c", externalId }))
-          assert.deepStrictEqual(yield* store.ingest(org, batch), { inserted: 5, duplicates: 2 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, batch), { inserted: 5, duplicates: 2 })
         }))
     })))
 
@@ -106,7 +106,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           // caller i offers ids i..i+9: each id is offered by up to 10 callers
           const results = yield* Effect.forEach(
             Array.from({ length: 60 }, (_, i) => i),
-            (i) => store.ingest(org, Array.from({ length: 10 }, (_, j) => ({ name: "g", externalCustomerId: "c", externalId: `k${i + j}` }))),
+            (i) => validateAndIngest(store, org, Array.from({ length: 10 }, (_, j) => ({ name: "g", externalCustomerId: "c", externalId: `k${i + j}` }))),
             { concurrency: "unbounded" }
           )
           assert.ok(results.every((r) => r.inserted + r.duplicates === 10))
@@ -125,7 +125,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           const org = newOrg()
           const a = ["a1", "a2", "boom", "a3"].map((n) => ({ name: n, externalCustomerId: "c", externalId: n }))
           const b = ["b1", "b2"].map((n) => ({ name: n, externalCustomerId: "c", externalId: n }))
-          const [ra, rb] = yield* Effect.all([Effect.either(store.ingest(org, a)), Effect.either(store.ingest(org, b))], {
+          const [ra, rb] = yield* Effect.all([Effect.either(validateAndIngest(store, org, a)), Effect.either(validateAndIngest(store, org, b))], {
             concurrency: 2
           })
           assert.ok(Either.isLeft(ra))
@@ -138,7 +138,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
             ["b1", "b2"]
           )
           // its external ids were not consumed
-          assert.deepStrictEqual(yield* store.ingest(org, a.filter((e) => e.name !== "boom")), { inserted: 3, duplicates: 0 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, a.filter((e) => e.name !== "boom")), { inserted: 3, duplicates: 0 })
           const bulk = yield* Effect.either(store.insert([
             { id: crypto.randomUUID(), timestamp: new Date(), organizationId: org, customerId: null, customer: null, externalCustomerId: "c", label: "x", name: "ok", source: "user", metadata: {} } as any,
             { id: crypto.randomUUID(), timestamp: new Date(), organizationId: org, customerId: null, customer: null, externalCustomerId: "c", label: "x", name: "boom", source: "user", metadata: {} } as any
@@ -156,11 +156,11 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           yield* Effect.promise(() => t.exec(t.failingNamesTrigger))
           const org = newOrg()
           const event = (n: string, externalId = `${n}-id`) => ({ name: n, externalCustomerId: "c", externalId })
-          assert.deepStrictEqual(yield* store.ingest(org, [event("kept")]), { inserted: 1, duplicates: 0 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, [event("kept")]), { inserted: 1, duplicates: 0 })
           // all new (one round trip on a write thread), then with a duplicate (statement by statement)
           for (const batch of [[event("n1"), event("late-boom")], [event("kept"), event("n2"), event("late-boom")]]) {
             const [failed, spared] = yield* Effect.all(
-              [Effect.either(store.ingest(org, batch)), Effect.either(store.ingest(org, [event(`other-${batch.length}`)]))],
+              [Effect.either(validateAndIngest(store, org, batch)), Effect.either(validateAndIngest(store, org, [event(`other-${batch.length}`)]))],
               { concurrency: 2 }
             )
             assert.ok(Either.isLeft(failed))
@@ -171,7 +171,7 @@ export const sqlSuite = (name: string, target: Effect.Effect<Target, never, Scop
           assert.deepStrictEqual(names, ["kept:1", "other-2:1", "other-3:1"])
           assert.strictEqual(((yield* store.list(org, { limit: 1 })).pagination as any).totalCount, 3)
           // the failed batches' external ids were not consumed
-          assert.deepStrictEqual(yield* store.ingest(org, [event("n1"), event("n2")]), { inserted: 2, duplicates: 0 })
+          assert.deepStrictEqual(yield* validateAndIngest(store, org, [event("n1"), event("n2")]), { inserted: 2, duplicates: 0 })
         }))
     })))
 }

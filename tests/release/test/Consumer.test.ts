@@ -60,23 +60,34 @@ describe("a project outside the workspace", () => {
     }
   })
 
-  it("imports each library from ESM and from CJS, with the same exports", async () => {
+  it("imports each library and each of its subpath entries from ESM and from CJS, with the same exports", async () => {
     ok(install, "npm install")
-    const ran = ok(await run("node", ["check-exports.mjs", JSON.stringify(libraries.map((l) => l.name))], project), "check-exports")
+    // every entry of each library's exports map: the package, and subpaths such as `@polar-events/store/sql`
+    const entries = libraries.flatMap((l) => [
+      { name: l.name, file: "index" },
+      ...Object.keys(l.manifest.exports ?? {})
+        .filter((k) => k !== "." && k !== "./package.json")
+        .map((k) => ({ name: `${l.name}${k.slice(1)}`, file: k.slice(2) }))
+    ])
+    const ran = ok(await run("node", ["check-exports.mjs", JSON.stringify(entries.map((e) => e.name))], project), "check-exports")
     const loaded = JSON.parse(ran.stdout) as Record<string, { esm: Array<string>; cjs: Array<string>; esmFile: string; cjsFile: string }>
     const expected: Record<string, Array<string>> = {
       "@polar-events/core": ["Event", "EventCreate", "EventQuery", "Meter", "SystemEvent", "Timestamp", "ValidationError"],
-      "@polar-events/store": ["EventStore", "MemoryEventStore", "SqlEventStore"],
+      "@polar-events/store": ["EventStore", "MemoryEventStore"],
+      "@polar-events/store/sql": ["SqlEventStore"],
       "@polar-events/client": ["ClientError", "EventsClient", "Ingester", "Outbox", "RetryPolicy"],
       "@polar-events/server": ["AccessToken", "EventsServer", "ServerError"]
     }
-    assert.deepStrictEqual(Object.keys(loaded).sort(), libraries.map((l) => l.name).sort())
-    for (const [name, { cjs, cjsFile, esm, esmFile }] of Object.entries(loaded)) {
+    assert.deepStrictEqual(Object.keys(loaded).sort(), entries.map((e) => e.name).sort())
+    for (const name of Object.keys(expected)) assert.include(Object.keys(loaded), name)
+    for (const { file, name } of entries) {
+      const { cjs, cjsFile, esm, esmFile } = loaded[name]!
       assert.deepStrictEqual(esm, cjs, `${name}: ESM and CJS export the same names`)
       for (const namespace of expected[name] ?? []) assert.include(esm, namespace, name)
-      assert.match(esmFile, /\/dist\/index\.js$/, name)
-      assert.match(cjsFile, /\/dist\/index\.cjs$/, name)
+      assert.isTrue(esmFile.endsWith(`/dist/${file}.js`), `${name}: ${esmFile}`)
+      assert.isTrue(cjsFile.endsWith(`/dist/${file}.cjs`), `${name}: ${cjsFile}`)
     }
+    assert.notInclude(loaded["@polar-events/store"]!.esm, "SqlEventStore", "the port entry loads no driver")
   })
 
   it("runs the CLI from its bin, reporting the packed version", async () => {

@@ -5,9 +5,8 @@
  * @internal
  */
 import { Command } from "@effect/cli"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlEventStore } from "@polar-events/store"
-import { Effect, Option } from "effect"
+import { SqlEventStore } from "@polar-events/store/sql"
+import { Console, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { CommandError } from "../CliError.js"
 import { CliSettings, describeDatabase, storage } from "../GlobalOptions.js"
@@ -30,25 +29,21 @@ interface Info {
   readonly organizations: ReadonlyArray<{ readonly id: string; readonly events: number }>
 }
 
-const print = (info: Info, json: boolean) =>
-  Effect.sync(() => {
-    if (json) {
-      process.stdout.write(JSON.stringify(info) + "\n")
-      return
-    }
-    const lines = [
-      `database:        ${info.database} (${info.kind})`,
-      ...(info.exists ? [] : ["                 not created yet: the first command that stores events creates it"]),
-      ...(info.sizeBytes === undefined ? [] : [`size:            ${(info.sizeBytes / 1024 / 1024).toFixed(1)} MB`]),
-      `schema version:  ${info.schemaVersion} of ${info.latestSchemaVersion}${
-        info.exists && info.schemaVersion < info.latestSchemaVersion ? " (run: polar-events db migrate)" : ""
-      }`,
-      `default org:     ${info.defaultOrganizationId ?? "(none yet)"}`,
-      `events:          ${Output.count(info.events)}`,
-      ...info.organizations.map((o) => `  ${o.id}  ${Output.count(o.events)}`)
-    ]
-    process.stdout.write(lines.join("\n") + "\n")
-  })
+const print = (info: Info, json: boolean) => {
+  if (json) return Console.log(JSON.stringify(info))
+  const lines = [
+    `database:        ${info.database} (${info.kind})`,
+    ...(info.exists ? [] : ["                 not created yet: the first command that stores events creates it"]),
+    ...(info.sizeBytes === undefined ? [] : [`size:            ${(info.sizeBytes / 1024 / 1024).toFixed(1)} MB`]),
+    `schema version:  ${info.schemaVersion} of ${info.latestSchemaVersion}${
+      info.exists && info.schemaVersion < info.latestSchemaVersion ? " (run: polar-events db migrate)" : ""
+    }`,
+    `default org:     ${info.defaultOrganizationId ?? "(none yet)"}`,
+    `events:          ${Output.count(info.events)}`,
+    ...info.organizations.map((o) => `  ${o.id}  ${Output.count(o.events)}`)
+  ]
+  return Console.log(lines.join("\n"))
+}
 
 const fileSize = (filename: string): number | undefined => {
   let total = 0
@@ -66,16 +61,13 @@ const fileSize = (filename: string): number | undefined => {
 
 const gather = Effect.gen(function*() {
   const settings = yield* CliSettings
-  const sql = yield* SqlClient.SqlClient
   const version = yield* SqlEventStore.schemaVersion.pipe(Effect.orElseSucceed(() => 0))
   const meta = yield* Storage.makeMeta
   const org = yield* meta.get(Storage.DEFAULT_ORG_KEY)
-  const organizations = version === 0
-    ? []
-    : yield* sql<{ id: string; n: number | string }>`SELECT o.id AS id, count(e.org) AS n
-        FROM pe_organizations o LEFT JOIN pe_events e ON e.org = o.key GROUP BY o.id ORDER BY o.id`.pipe(
-      Effect.mapError(dbFailure("cannot count events"))
-    )
+  // the store's own count (its `stats`), read without opening the store, which would migrate
+  const stats = version === 0
+    ? { events: 0, organizations: [] }
+    : yield* SqlEventStore.stats.pipe(Effect.mapError(dbFailure("cannot count events")))
   const info: Info = {
     database: describeDatabase(settings.database),
     kind: settings.database._tag === "sqlite" ? "sqlite" : "postgresql",
@@ -84,8 +76,8 @@ const gather = Effect.gen(function*() {
     schemaVersion: version,
     latestSchemaVersion: SqlEventStore.latestSchemaVersion,
     defaultOrganizationId: Option.getOrNull(org),
-    events: organizations.reduce((a, o) => a + Number(o.n), 0),
-    organizations: organizations.map((o) => ({ id: o.id, events: Number(o.n) }))
+    events: stats.events,
+    organizations: stats.organizations.map((o) => ({ id: o.organizationId, events: o.events }))
   }
   return info
 })
@@ -119,13 +111,12 @@ const migrate = Command.make("migrate", { ...storage }, (input) =>
       const settings = yield* CliSettings
       const version = yield* SqlEventStore.schemaVersion.pipe(Effect.mapError(dbFailure("cannot read the schema version")))
       const org = yield* Storage.Organization
-      yield* Effect.sync(() => {
-        if (settings.json) {
-          process.stdout.write(JSON.stringify({ database: describeDatabase(settings.database), schemaVersion: version, organizationId: org }) + "\n")
-        } else {
-          process.stdout.write(`${describeDatabase(settings.database)}: schema version ${version} (up to date)\n`)
-        }
-      })
+      const database = describeDatabase(settings.database)
+      yield* Console.log(
+        settings.json
+          ? JSON.stringify({ database, schemaVersion: version, organizationId: org })
+          : `${database}: schema version ${version} (up to date)`
+      )
     })
   )).pipe(Command.withDescription("Create the database or bring its schema up to date."))
 

@@ -7,13 +7,13 @@
 import { Args, Command, Options } from "@effect/cli"
 import { EventStore } from "@polar-events/store"
 import type { Event } from "@polar-events/core"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import { Chunk, Console, Effect, Either, Option, Stream } from "effect"
 import { CommandError, UsageError } from "../CliError.js"
-import { CliSettings, storage } from "../GlobalOptions.js"
+import { CliSettings } from "../GlobalOptions.js"
 import * as Output from "../Output.js"
 import * as Progress from "../Progress.js"
 import { Organization } from "../Storage.js"
-import { withDatabase } from "../internal/context.js"
+import { storeCommand } from "../internal/context.js"
 import { governor } from "../internal/memory.js"
 import { type EventFlags, eventFlags, toListQuery } from "../internal/filters.js"
 import { csvEvent, csvHeader, eventColumns, eventRow, flattenMetadata, toWire } from "../internal/render.js"
@@ -145,10 +145,9 @@ const matching = (flags: EventFlags) =>
  *
  * @internal
  */
-export const list = Command.make(
+export const list = storeCommand(
   "list",
   {
-    ...storage,
     ...eventFlags,
     limit: Options.integer("limit").pipe(
       Options.withDescription("How many events to show (default 10)."),
@@ -158,24 +157,21 @@ export const list = Command.make(
     format: formatOption
   },
   (input) =>
-    withDatabase(
-      input,
-      Effect.gen(function*() {
-        if (input.all && Option.isSome(input.limit)) {
-          return yield* new UsageError({ message: "use either --limit N or --all, not both" })
-        }
-        const limit = Option.getOrElse(input.limit, () => 10)
-        if (limit < 1) return yield* new UsageError({ message: `--limit must be 1 or more, got ${limit}` })
-        const settings = yield* CliSettings
-        const stream = yield* matching(input)
-        const events = input.all ? stream() : Stream.take(stream(), limit)
-        const format = chooseFormat(input.format, input.json, "table")
-        yield* writeEvents(events, format, Output.stdout, {
-          color: settings.color,
-          columns: metadataColumns(events)
-        })
+    Effect.gen(function*() {
+      if (input.all && Option.isSome(input.limit)) {
+        return yield* new UsageError({ message: "use either --limit N or --all, not both" })
+      }
+      const limit = Option.getOrElse(input.limit, () => 10)
+      if (limit < 1) return yield* new UsageError({ message: `--limit must be 1 or more, got ${limit}` })
+      const settings = yield* CliSettings
+      const stream = yield* matching(input)
+      const events = input.all ? stream() : Stream.take(stream(), limit)
+      const format = chooseFormat(input.format, input.json, "table")
+      yield* writeEvents(events, format, Output.stdout, {
+        color: settings.color,
+        columns: metadataColumns(events)
       })
-    )
+    })
 ).pipe(Command.withDescription("List events of the local store (newest first), with the API's filters."))
 
 /**
@@ -183,10 +179,9 @@ export const list = Command.make(
  *
  * @internal
  */
-export const get = Command.make(
+export const get = storeCommand(
   "get",
   {
-    ...storage,
     id: Args.text({ name: "ID" }).pipe(Args.withDescription("The event's id.")),
     format: Options.choice("format", ["json", "table", "ndjson", "csv"]).pipe(
       Options.withDescription("How to print the event (default json)."),
@@ -194,26 +189,23 @@ export const get = Command.make(
     )
   },
   (input) =>
-    withDatabase(
-      input,
-      Effect.gen(function*() {
-        const store = yield* EventStore.EventStore
-        const org = yield* Organization
-        const settings = yield* CliSettings
-        const found = yield* store.get(org, input.id.trim())
-        if (Option.isNone(found)) {
-          return yield* new CommandError({ message: `no event with id ${input.id} in organization ${org}` })
-        }
-        const format = Option.getOrElse(input.format, () => "json" as const)
-        if (format === "json") {
-          const wire = toWire(found.value)
-          yield* Output.stdout.write((input.json ? JSON.stringify(wire) : JSON.stringify(wire, null, 2)) + "\n")
-          return yield* Output.stdout.flush
-        }
-        const one = Stream.fromChunk(Chunk.of(found.value))
-        yield* writeEvents(one, format, Output.stdout, { color: settings.color, columns: metadataColumns(one) })
-      })
-    )
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      const org = yield* Organization
+      const settings = yield* CliSettings
+      const found = yield* store.get(org, input.id.trim())
+      if (Option.isNone(found)) {
+        return yield* new CommandError({ message: `no event with id ${input.id} in organization ${org}` })
+      }
+      const format = Option.getOrElse(input.format, () => "json" as const)
+      if (format === "json") {
+        const wire = toWire(found.value)
+        yield* Output.stdout.write((input.json ? JSON.stringify(wire) : JSON.stringify(wire, null, 2)) + "\n")
+        return yield* Output.stdout.flush
+      }
+      const one = Stream.fromChunk(Chunk.of(found.value))
+      yield* writeEvents(one, format, Output.stdout, { color: settings.color, columns: metadataColumns(one) })
+    })
 ).pipe(Command.withDescription("Show one event by id."))
 
 /**
@@ -222,10 +214,9 @@ export const get = Command.make(
  *
  * @internal
  */
-export const exportCommand = Command.make(
+export const exportCommand = storeCommand(
   "export",
   {
-    ...storage,
     ...eventFlags,
     format: Options.choice("format", ["ndjson", "csv"]).pipe(
       Options.withDescription("ndjson (default; lossless, what import reads) or csv."),
@@ -239,31 +230,26 @@ export const exportCommand = Command.make(
     )
   },
   (input) =>
-    withDatabase(
-      input,
-      Effect.gen(function*() {
-        const settings = yield* CliSettings
-        const stream = yield* matching(input)
-        const file = Option.getOrUndefined(input.output)
-        const toFile = file !== undefined
-        const writer = file !== undefined ? yield* Output.fileWriter(file) : Output.stdout
-        const n = yield* Progress.withProgress(
-          { label: "exporting", unit: "events", silent: !toFile },
-          (progress) =>
-            writeEvents(stream(), input.format, writer, {
-              color: false,
-              columns: metadataColumns(stream()),
-              onWritten: (n) => progress.update(n)
-            })
-        )
-        if (toFile) {
-          const summary = { exported: n, file, format: input.format }
-          yield* Effect.sync(() =>
-            settings.json
-              ? process.stdout.write(JSON.stringify(summary) + "\n")
-              : process.stderr.write(`exported ${Output.count(n)} events to ${file}\n`)
-          )
-        }
-      }).pipe(Effect.scoped)
-    )
+    Effect.gen(function*() {
+      const settings = yield* CliSettings
+      const stream = yield* matching(input)
+      const file = Option.getOrUndefined(input.output)
+      const toFile = file !== undefined
+      const writer = file !== undefined ? yield* Output.fileWriter(file) : Output.stdout
+      const n = yield* Progress.withProgress(
+        { label: "exporting", unit: "events", silent: !toFile },
+        (progress) =>
+          writeEvents(stream(), input.format, writer, {
+            color: false,
+            columns: metadataColumns(stream()),
+            onWritten: (n) => progress.update(n)
+          })
+      )
+      if (toFile) {
+        const summary = { exported: n, file, format: input.format }
+        yield* settings.json
+          ? Console.log(JSON.stringify(summary))
+          : Console.error(`exported ${Output.count(n)} events to ${file}`)
+      }
+    }).pipe(Effect.scoped)
 ).pipe(Command.withDescription("Export events as NDJSON or CSV (stdout or --output FILE), in constant memory."))

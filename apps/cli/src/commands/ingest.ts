@@ -7,11 +7,11 @@
 import { Command, Options } from "@effect/cli"
 import { EventCreate, Timestamp, ValidationError } from "@polar-events/core"
 import { EventStore } from "@polar-events/store"
-import { Effect, Either, Option } from "effect"
+import { Console, Effect, Either, Option } from "effect"
 import { UsageError } from "../CliError.js"
-import { CliSettings, storage } from "../GlobalOptions.js"
+import { CliSettings } from "../GlobalOptions.js"
 import { Organization } from "../Storage.js"
-import { withDatabase } from "../internal/context.js"
+import { storeCommand } from "../internal/context.js"
 import { parseTime } from "../internal/filters.js"
 import { setPath } from "../internal/readers.js"
 
@@ -43,10 +43,9 @@ const usage = (error: ValidationError.RequestValidationError): UsageError =>
  *
  * @internal
  */
-export const ingest = Command.make(
+export const ingest = storeCommand(
   "ingest",
   {
-    ...storage,
     name: Options.text("name").pipe(Options.withPseudoName("NAME"), Options.withDescription("The event name.")),
     customerId: Options.text("customer-id").pipe(
       Options.withPseudoName("ID"),
@@ -85,60 +84,55 @@ export const ingest = Command.make(
     )
   },
   (input) =>
-    withDatabase(
-      input,
-      Effect.gen(function*() {
-        const hasCustomer = Option.isSome(input.customerId)
-        const hasExternal = Option.isSome(input.externalCustomerId)
-        if (hasCustomer === hasExternal) {
-          return yield* new UsageError({
-            message: hasCustomer
-              ? "give exactly one of --customer-id and --external-customer-id, not both"
-              : "give exactly one of --customer-id and --external-customer-id"
-          })
-        }
-        if (Option.isSome(input.memberId) && !hasCustomer) {
-          return yield* new UsageError({ message: "--member-id goes with --customer-id" })
-        }
-        if (Option.isSome(input.externalMemberId) && !hasExternal) {
-          return yield* new UsageError({ message: "--external-member-id goes with --external-customer-id" })
-        }
-        const wire: Record<string, unknown> = { name: input.name }
-        if (hasCustomer) wire.customer_id = Option.getOrThrow(input.customerId)
-        else wire.external_customer_id = Option.getOrThrow(input.externalCustomerId)
-        if (Option.isSome(input.memberId)) wire.member_id = input.memberId.value
-        if (Option.isSome(input.externalMemberId)) wire.external_member_id = input.externalMemberId.value
-        if (Option.isSome(input.externalId)) wire.external_id = input.externalId.value
-        if (Option.isSome(input.parentId)) wire.parent_id = input.parentId.value
-        if (Option.isSome(input.timestamp)) {
-          const time = parseTime("--timestamp", input.timestamp.value)
-          if (Either.isLeft(time)) return yield* time.left
-          wire.timestamp = Timestamp.format(time.right)
-        }
-        const metadata: Record<string, unknown> = {}
-        for (const pair of input.meta) {
-          const eq = pair.indexOf("=")
-          if (eq <= 0) return yield* new UsageError({ message: `--meta expects KEY=VALUE, got '${pair}'` })
-          const key = pair.slice(0, eq)
-          const path = key.startsWith("_cost.") || key.startsWith("_llm.") ? key.split(".") : [key]
-          setPath(metadata, path, pair.slice(eq + 1))
-        }
-        if (input.meta.length > 0) wire.metadata = metadata
-        const events = EventCreate.validate({ events: [wire] })
-        if (Either.isLeft(events)) return yield* usage(events.left)
-        const store = yield* EventStore.EventStore
-        const org = yield* Organization
-        const settings = yield* CliSettings
-        const result = yield* store.ingest(org, events.right)
-        yield* Effect.sync(() => {
-          if (settings.json) process.stdout.write(JSON.stringify(result) + "\n")
-          else if (result.inserted === 1) process.stdout.write(`ingested 1 event '${input.name}'\n`)
-          else {
-            process.stdout.write(
-              `duplicate: an event with external id '${Option.getOrElse(input.externalId, () => "")}' is already stored\n`
-            )
-          }
+    Effect.gen(function*() {
+      const hasCustomer = Option.isSome(input.customerId)
+      const hasExternal = Option.isSome(input.externalCustomerId)
+      if (hasCustomer === hasExternal) {
+        return yield* new UsageError({
+          message: hasCustomer
+            ? "give exactly one of --customer-id and --external-customer-id, not both"
+            : "give exactly one of --customer-id and --external-customer-id"
         })
-      })
-    )
+      }
+      if (Option.isSome(input.memberId) && !hasCustomer) {
+        return yield* new UsageError({ message: "--member-id goes with --customer-id" })
+      }
+      if (Option.isSome(input.externalMemberId) && !hasExternal) {
+        return yield* new UsageError({ message: "--external-member-id goes with --external-customer-id" })
+      }
+      const wire: Record<string, unknown> = { name: input.name }
+      if (hasCustomer) wire.customer_id = Option.getOrThrow(input.customerId)
+      else wire.external_customer_id = Option.getOrThrow(input.externalCustomerId)
+      if (Option.isSome(input.memberId)) wire.member_id = input.memberId.value
+      if (Option.isSome(input.externalMemberId)) wire.external_member_id = input.externalMemberId.value
+      if (Option.isSome(input.externalId)) wire.external_id = input.externalId.value
+      if (Option.isSome(input.parentId)) wire.parent_id = input.parentId.value
+      if (Option.isSome(input.timestamp)) {
+        const time = parseTime("--timestamp", input.timestamp.value)
+        if (Either.isLeft(time)) return yield* time.left
+        wire.timestamp = Timestamp.format(time.right)
+      }
+      const metadata: Record<string, unknown> = {}
+      for (const pair of input.meta) {
+        const eq = pair.indexOf("=")
+        if (eq <= 0) return yield* new UsageError({ message: `--meta expects KEY=VALUE, got '${pair}'` })
+        const key = pair.slice(0, eq)
+        const path = key.startsWith("_cost.") || key.startsWith("_llm.") ? key.split(".") : [key]
+        setPath(metadata, path, pair.slice(eq + 1))
+      }
+      if (input.meta.length > 0) wire.metadata = metadata
+      const events = EventCreate.validate({ events: [wire] })
+      if (Either.isLeft(events)) return yield* usage(events.left)
+      const store = yield* EventStore.EventStore
+      const org = yield* Organization
+      const settings = yield* CliSettings
+      const result = yield* store.ingest(org, events.right)
+      yield* Console.log(
+        settings.json
+          ? JSON.stringify(result)
+          : result.inserted === 1
+          ? `ingested 1 event '${input.name}'`
+          : `duplicate: an event with external id '${Option.getOrElse(input.externalId, () => "")}' is already stored`
+      )
+    })
 ).pipe(Command.withDescription("Record one event in the local store (Polar's ingest rules)."))

@@ -10,10 +10,10 @@ import { Meter, Timestamp } from "@polar-events/core"
 import { EventStore } from "@polar-events/store"
 import { Effect, Either, Option, Schema } from "effect"
 import { UsageError } from "../CliError.js"
-import { CliSettings, storage } from "../GlobalOptions.js"
+import { CliSettings } from "../GlobalOptions.js"
 import * as Output from "../Output.js"
 import { Organization } from "../Storage.js"
-import { withDatabase } from "../internal/context.js"
+import { storeCommand } from "../internal/context.js"
 import { customerFlags, parseTime } from "../internal/filters.js"
 
 const FUNCS = ["count", "sum", "max", "min", "avg", "unique"] as const
@@ -141,10 +141,9 @@ const encodeQuantities = Schema.encodeSync(Meter.MeterQuantities)
  *
  * @internal
  */
-export const quantities = Command.make(
+export const quantities = storeCommand(
   "quantities",
   {
-    ...storage,
     ...customerFlags,
     aggregation: Options.text("aggregation").pipe(
       Options.withAlias("a"),
@@ -193,120 +192,117 @@ export const quantities = Command.make(
     )
   },
   (input) =>
-    withDatabase(
-      input,
-      Effect.gen(function*() {
-        if (!Meter.isTimeZone(input.tz)) return yield* new UsageError({ message: `--tz: unknown time zone '${input.tz}'` })
-        const aggregation = parseAggregation(input.aggregation)
-        if (Either.isLeft(aggregation)) return yield* aggregation.left
-        const clauses: Array<Meter.FilterClause | Meter.Filter> = []
-        if (Option.isSome(input.filter)) {
-          const parsed = Meter.parseFilterJson(input.filter.value)
-          if (Either.isLeft(parsed)) {
-            const d = parsed.left[0]!
-            return yield* new UsageError({
-              message: `--filter: ${d.loc.length > 0 ? `${d.loc.join(".")}: ` : ""}${d.msg}`
-            })
-          }
-          clauses.push(parsed.right)
-        }
-        const where: Array<Meter.FilterClause> = []
-        for (const w of input.where) {
-          const clause = parseWhere(w)
-          if (Either.isLeft(clause)) return yield* clause.left
-          where.push(clause.right)
-        }
-        if (where.length > 0) clauses.push({ conjunction: input.or ? "or" : "and", clauses: where })
-        if (input.name.length > 0) {
-          clauses.push({
-            conjunction: "or",
-            clauses: input.name.map((name) => ({ property: "name", operator: "eq" as const, value: name }))
-          })
-        }
-        const filter: Meter.Filter | undefined = clauses.length === 0
-          ? undefined
-          : clauses.length === 1 && "conjunction" in clauses[0]!
-          ? clauses[0] as Meter.Filter
-          : { conjunction: "and", clauses }
-
-        const store = yield* EventStore.EventStore
-        const org = yield* Organization
-        const settings = yield* CliSettings
-        const customers = {
-          ...(input.customerId.length > 0 ? { customerId: input.customerId } : {}),
-          ...(input.externalCustomerId.length > 0 ? { externalCustomerId: input.externalCustomerId } : {})
-        }
-        const edge = (sorting: "timestamp" | "-timestamp") =>
-          store.list(org, {
-            ...(customers.customerId === undefined ? {} : { customerId: customers.customerId as [string] }),
-            ...(customers.externalCustomerId === undefined
-              ? {}
-              : { externalCustomerId: customers.externalCustomerId as [string] }),
-            ...(filter === undefined ? {} : { filter }),
-            sorting: [sorting],
-            limit: 1
-          } as unknown as EventStore.ListQuery).pipe(Effect.map((page) => page.items[0]?.timestamp))
-        const time = (flag: string, value: Option.Option<string>) =>
-          Option.isNone(value)
-            ? Effect.succeed(undefined)
-            : Either.match(parseTime(flag, value.value, input.tz), {
-              onLeft: (e) => Effect.fail(e),
-              onRight: (d) => Effect.succeed(d as Date | undefined)
-            })
-        let start = yield* time("--start", input.start)
-        let end = yield* time("--end", input.end)
-        if (start === undefined) start = (yield* edge("timestamp")) ?? new Date(Date.now() - 29 * 86_400_000)
-        if (end === undefined) end = (yield* edge("-timestamp")) ?? new Date()
-        if (end.getTime() < start.getTime()) {
-          return yield* new UsageError({ message: "--end is before --start" })
-        }
-        const count = Meter.buckets(start, end, input.interval, input.tz).length
-        if (count > MAX_BUCKETS) {
+    Effect.gen(function*() {
+      if (!Meter.isTimeZone(input.tz)) return yield* new UsageError({ message: `--tz: unknown time zone '${input.tz}'` })
+      const aggregation = parseAggregation(input.aggregation)
+      if (Either.isLeft(aggregation)) return yield* aggregation.left
+      const clauses: Array<Meter.FilterClause | Meter.Filter> = []
+      if (Option.isSome(input.filter)) {
+        const parsed = Meter.parseFilterJson(input.filter.value)
+        if (Either.isLeft(parsed)) {
+          const d = parsed.left[0]!
           return yield* new UsageError({
-            message: `${Output.count(count)} ${input.interval} buckets is too many: use a larger --interval or a shorter --start/--end`
+            message: `--filter: ${d.loc.length > 0 ? `${d.loc.join(".")}: ` : ""}${d.msg}`
           })
         }
-        const result = yield* store.quantities(org, {
-          aggregation: aggregation.right,
-          filter,
-          start,
-          end,
-          interval: input.interval,
-          timezone: input.tz,
-          ...customers
+        clauses.push(parsed.right)
+      }
+      const where: Array<Meter.FilterClause> = []
+      for (const w of input.where) {
+        const clause = parseWhere(w)
+        if (Either.isLeft(clause)) return yield* clause.left
+        where.push(clause.right)
+      }
+      if (where.length > 0) clauses.push({ conjunction: input.or ? "or" : "and", clauses: where })
+      if (input.name.length > 0) {
+        clauses.push({
+          conjunction: "or",
+          clauses: input.name.map((name) => ({ property: "name", operator: "eq" as const, value: name }))
         })
-        const format = Option.getOrElse(input.format, () => (input.json ? "json" : "table"))
-        let text: string
-        if (format === "json") text = JSON.stringify(encodeQuantities(result), null, 2) + "\n"
-        else if (format === "csv") {
-          text = Output.csvRow(["timestamp", "quantity"]) +
-            result.quantities.map((q) => Output.csvRow([Timestamp.format(q.timestamp), String(q.quantity)])).join("") +
-            Output.csvRow(["total", String(result.total)])
-        } else {
-          const s = Output.styles(settings.color)
-          const rows = result.quantities.map((q) => [bucketLabel(q.timestamp, input.interval, input.tz), Output.quantity(q.quantity)])
-          const labelWidth = Math.max(6, ...rows.map((r) => r[0]!.length))
-          const valueWidth = Math.max(8, ...rows.map((r) => r[1]!.length))
-          const max = Math.max(0, ...result.quantities.map((q) => q.quantity))
-          const barWidth = Math.max(10, Math.min(50, Output.terminalWidth() - labelWidth - valueWidth - 6))
-          const what = aggregation.right.func === "count"
-            ? "count"
-            : `${aggregation.right.func}(${aggregation.right.property})`
-          const lines = [
-            s.bold(`${"BUCKET".padEnd(labelWidth)}  ${what.toUpperCase().padStart(valueWidth)}`),
-            ...rows.map((r, i) =>
-              `${r[0]!.padEnd(labelWidth)}  ${r[1]!.padStart(valueWidth)}  ${s.cyan(bar(result.quantities[i]!.quantity, max, barWidth))}`.trimEnd()
-            ),
-            `${"total".padEnd(labelWidth)}  ${s.bold(Output.quantity(result.total).padStart(valueWidth))}`,
-            "",
-            `${s.dim(`${input.interval}s in ${input.tz}:`)} ${s.cyan(sparkline(result.quantities.map((q) => q.quantity)))}`
-          ]
-          text = lines.join("\n") + "\n"
-        }
-        yield* Output.stdout.write(text)
-        yield* Output.stdout.flush
+      }
+      const filter: Meter.Filter | undefined = clauses.length === 0
+        ? undefined
+        : clauses.length === 1 && "conjunction" in clauses[0]!
+        ? clauses[0] as Meter.Filter
+        : { conjunction: "and", clauses }
+
+      const store = yield* EventStore.EventStore
+      const org = yield* Organization
+      const settings = yield* CliSettings
+      const customers = {
+        ...(input.customerId.length > 0 ? { customerId: input.customerId } : {}),
+        ...(input.externalCustomerId.length > 0 ? { externalCustomerId: input.externalCustomerId } : {})
+      }
+      const edge = (sorting: "timestamp" | "-timestamp") =>
+        store.list(org, {
+          ...(customers.customerId === undefined ? {} : { customerId: customers.customerId as [string] }),
+          ...(customers.externalCustomerId === undefined
+            ? {}
+            : { externalCustomerId: customers.externalCustomerId as [string] }),
+          ...(filter === undefined ? {} : { filter }),
+          sorting: [sorting],
+          limit: 1
+        } as unknown as EventStore.ListQuery).pipe(Effect.map((page) => page.items[0]?.timestamp))
+      const time = (flag: string, value: Option.Option<string>) =>
+        Option.isNone(value)
+          ? Effect.succeed(undefined)
+          : Either.match(parseTime(flag, value.value, input.tz), {
+            onLeft: (e) => Effect.fail(e),
+            onRight: (d) => Effect.succeed(d as Date | undefined)
+          })
+      let start = yield* time("--start", input.start)
+      let end = yield* time("--end", input.end)
+      if (start === undefined) start = (yield* edge("timestamp")) ?? new Date(Date.now() - 29 * 86_400_000)
+      if (end === undefined) end = (yield* edge("-timestamp")) ?? new Date()
+      if (end.getTime() < start.getTime()) {
+        return yield* new UsageError({ message: "--end is before --start" })
+      }
+      const count = Meter.buckets(start, end, input.interval, input.tz).length
+      if (count > MAX_BUCKETS) {
+        return yield* new UsageError({
+          message: `${Output.count(count)} ${input.interval} buckets is too many: use a larger --interval or a shorter --start/--end`
+        })
+      }
+      const result = yield* store.quantities(org, {
+        aggregation: aggregation.right,
+        filter,
+        start,
+        end,
+        interval: input.interval,
+        timezone: input.tz,
+        ...customers
       })
-    )
+      const format = Option.getOrElse(input.format, () => (input.json ? "json" : "table"))
+      let text: string
+      if (format === "json") text = JSON.stringify(encodeQuantities(result), null, 2) + "\n"
+      else if (format === "csv") {
+        text = Output.csvRow(["timestamp", "quantity"]) +
+          result.quantities.map((q) => Output.csvRow([Timestamp.format(q.timestamp), String(q.quantity)])).join("") +
+          Output.csvRow(["total", String(result.total)])
+      } else {
+        const s = Output.styles(settings.color)
+        const rows = result.quantities.map((q) => [bucketLabel(q.timestamp, input.interval, input.tz), Output.quantity(q.quantity)])
+        const labelWidth = Math.max(6, ...rows.map((r) => r[0]!.length))
+        const valueWidth = Math.max(8, ...rows.map((r) => r[1]!.length))
+        const max = Math.max(0, ...result.quantities.map((q) => q.quantity))
+        const barWidth = Math.max(10, Math.min(50, Output.terminalWidth() - labelWidth - valueWidth - 6))
+        const what = aggregation.right.func === "count"
+          ? "count"
+          : `${aggregation.right.func}(${aggregation.right.property})`
+        const lines = [
+          s.bold(`${"BUCKET".padEnd(labelWidth)}  ${what.toUpperCase().padStart(valueWidth)}`),
+          ...rows.map((r, i) =>
+            `${r[0]!.padEnd(labelWidth)}  ${r[1]!.padStart(valueWidth)}  ${s.cyan(bar(result.quantities[i]!.quantity, max, barWidth))}`.trimEnd()
+          ),
+          `${"total".padEnd(labelWidth)}  ${s.bold(Output.quantity(result.total).padStart(valueWidth))}`,
+          "",
+          `${s.dim(`${input.interval}s in ${input.tz}:`)} ${s.cyan(sparkline(result.quantities.map((q) => q.quantity)))}`
+        ]
+        text = lines.join("\n") + "\n"
+      }
+      yield* Output.stdout.write(text)
+      yield* Output.stdout.flush
+    })
 ).pipe(
   Command.withDescription(
     "Compute a meter (count, sum, max, min, avg, unique) per hour/day/week/month/year; prints a table and a chart."

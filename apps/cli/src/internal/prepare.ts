@@ -36,7 +36,7 @@ export interface Prepared {
   /** stored events, for `EventStore.insert` (empty when only checking) */
   readonly events: Array<Event.Event>
   /** events to ingest, for `EventStore.ingest` (empty when only checking) */
-  readonly creates: Array<EventCreate.EventCreate>
+  readonly creates: ReadonlyArray<EventCreate.Checked>
   readonly problems: Array<Problem>
   /** records read (good and bad) */
   readonly records: number
@@ -139,12 +139,12 @@ export const prepare = (items: ReadonlyArray<Item>, options: PrepareOptions): Pr
     raw.push(value)
     rawItems.push(item)
   }
-  let creates: Array<EventCreate.EventCreate> = []
+  let creates: ReadonlyArray<EventCreate.Checked> = []
   if (raw.length > 0) {
     const validated = EventCreate.validate({ events: raw }, { now: options.now })
     if (Either.isRight(validated)) {
       valid += raw.length
-      if (!options.checkOnly) creates = validated.right as Array<EventCreate.EventCreate>
+      if (!options.checkOnly) creates = validated.right
     } else {
       const byIndex = new Map<number, Array<ValidationError.ErrorDetail>>()
       for (const d of validated.left.detail) {
@@ -168,7 +168,7 @@ export const prepare = (items: ReadonlyArray<Item>, options: PrepareOptions): Pr
         valid += good.length
         if (!options.checkOnly) {
           const again = EventCreate.validate({ events: good }, { now: options.now })
-          if (Either.isRight(again)) creates = again.right as Array<EventCreate.EventCreate>
+          if (Either.isRight(again)) creates = again.right
         }
       }
     }

@@ -5,37 +5,9 @@
  */
 import * as fs from "node:fs"
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-
-/** A deterministic pseudo-random source. */
-export const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-/** A time-ordered UUID v7 for a time and an index. */
-export const uuid7 = (ms: number, rand: () => number): string => {
-  const t = ms.toString(16).padStart(12, "0")
-  let r = ""
-  for (let k = 0; k < 10; k++) r += HEX[Math.floor(rand() * 256)]
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-${"89ab"[Math.floor(rand() * 4)]}${r.slice(3, 6)}-${r.slice(6, 18)}`
-}
-
-/** A UUID v4. */
-export const uuid4 = (rand: () => number): string => {
-  let s = ""
-  for (let i = 0; i < 16; i++) {
-    let b = Math.floor(rand() * 256)
-    if (i === 6) b = (b & 0x0f) | 0x40
-    if (i === 8) b = (b & 0x3f) | 0x80
-    s += HEX[b]
-    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
-  }
-  return s
-}
+/** A deterministic pseudo-random source; time-ordered UUID v7s and v4s drawn from one. */
+export { random, uuid4, uuid7 } from "@polar-events/test-support"
+import { random, uuid7 } from "@polar-events/test-support"
 
 /** The start of generated time: 2025-03-01T00:00:00Z. */
 export const START = Date.parse("2025-03-01T00:00:00Z")

@@ -8,6 +8,7 @@
  */
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { readBody } from "@polar-events/test-support"
 
 /** What the proxy does with one request. */
 export type Fault = "pass" | "503" | "500" | "429" | "drop-before" | "drop-after"
@@ -38,14 +39,6 @@ export interface Proxy {
 export const rotation = (n: number): Fault =>
   (["pass", "503", "drop-after", "pass", "500", "drop-before", "pass", "429", "drop-after", "pass", "503", "pass",
     "drop-before", "pass", "drop-after", "pass"] as const)[n % 16]!
-
-const readBody = (req: http.IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const parts: Array<Buffer> = []
-    req.on("data", (d: Buffer) => parts.push(d))
-    req.on("end", () => resolve(Buffer.concat(parts)))
-    req.on("error", reject)
-  })
 
 /** Starts the proxy. */
 export const startProxy = (options: ProxyOptions): Promise<Proxy> => {

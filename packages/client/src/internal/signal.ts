@@ -1,29 +1,24 @@
-import { Duration, Effect } from "effect"
+import { Deferred, Duration, Effect, FiberId } from "effect"
 
 /**
  * A wake-up call between fibers that carries no data, so a waiter that gives
- * up (timeout, interruption) can never lose anything. A waiter passes the
- * condition it waits for: it is checked and the waiter registered in one
- * step, so no `notify` is missed, and checked again after every `notify`.
+ * up (timeout, interruption) can never lose anything: a `Deferred` that
+ * `notify` completes and replaces. A waiter passes the condition it waits
+ * for; it is checked and the current `Deferred` taken in one step, so no
+ * `notify` is missed, and checked again after every `notify`.
  * @internal
  */
 export class Signal {
-  private waiters = new Set<() => void>()
-
-  private once(ready: () => boolean): Effect.Effect<boolean> {
-    return Effect.async<boolean>((resume) => {
-      if (ready()) return resume(Effect.succeed(true))
-      const wake = () => resume(Effect.succeed(false))
-      this.waiters.add(wake)
-      return Effect.sync(() => {
-        this.waiters.delete(wake)
-      })
-    })
-  }
+  private current = Deferred.unsafeMake<void>(FiberId.none)
+  private waited = false
 
   /** Returns once `ready()` holds, re-checking it after every `notify`. */
   wait(ready: () => boolean): Effect.Effect<void> {
-    return Effect.flatMap(this.once(ready), (done) => (done ? Effect.void : this.wait(ready)))
+    return Effect.suspend(() => {
+      if (ready()) return Effect.void
+      this.waited = true
+      return Effect.zipRight(Deferred.await(this.current), this.wait(ready))
+    })
   }
 
   /** Like `wait`, but gives up after `ms`. */
@@ -33,9 +28,10 @@ export class Signal {
   }
 
   notify(): void {
-    if (this.waiters.size === 0) return
-    const current = this.waiters
-    this.waiters = new Set()
-    for (const wake of current) wake()
+    if (!this.waited) return
+    const woken = this.current
+    this.current = Deferred.unsafeMake<void>(FiberId.none)
+    this.waited = false
+    Deferred.unsafeDone(woken, Effect.void)
   }
 }

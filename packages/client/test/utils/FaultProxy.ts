@@ -14,6 +14,7 @@
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { random, readBody } from "@polar-events/test-support"
 
 export type Fault =
   | { readonly _tag: "RateLimit"; readonly retryAfterSeconds: number; readonly asDate?: boolean }
@@ -62,24 +63,7 @@ export interface FaultProxy {
 }
 
 /** A small deterministic PRNG (mulberry32). */
-export const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const readBody = (req: Http.IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (c: Buffer) => chunks.push(c))
-    req.on("end", () => resolve(Buffer.concat(chunks)))
-    req.on("error", reject)
-  })
+export const prng = random
 
 const externalIdsOf = (body: Buffer): ReadonlyArray<string> => {
   if (body.length === 0) return []

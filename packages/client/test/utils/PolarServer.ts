@@ -12,6 +12,7 @@ import { Either } from "effect"
 import { randomUUID } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { readBody } from "@polar-events/test-support"
 
 /** What a test needs from a Polar-like server. */
 export interface EventsApi {
@@ -85,14 +86,6 @@ const json = (res: Http.ServerResponse, status: number, body: unknown, headers: 
   })
   res.end(text)
 }
-
-const readBody = (req: Http.IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (c: Buffer) => chunks.push(c))
-    req.on("end", () => resolve(Buffer.concat(chunks)))
-    req.on("error", reject)
-  })
 
 const costOut = (metadata: Record<string, unknown>): Record<string, unknown> => {
   const cost = metadata._cost as { amount: unknown; currency: unknown } | undefined

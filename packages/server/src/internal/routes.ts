@@ -1,20 +1,20 @@
 /**
- * Polar's four events endpoints as plain route handlers.
+ * The handlers of the contract's four events endpoints (`EventsApi` in
+ * core), implemented with `HttpApiBuilder`'s `handleRaw`.
  *
- * Why HttpRouter (the layer router) and not HttpApi for these: HttpApi
- * decodes query strings into a record (losing the order of repeated keys and
- * with no deepObject `metadata[key]=value`), answers decode failures with its
- * own 400 `HttpApiDecodeError` body where Polar sends 422
- * `{error, detail: [{loc, msg, type, input}]}` with pydantic's locations, and
- * its security middleware cannot produce Polar's 401/403 bodies with RFC 6750
- * `WWW-Authenticate` challenges. Ingest also needs the raw body stream (411
+ * Why raw handlers: Polar's wire needs control that HttpApi's decoding does
+ * not give. Its query decoding yields a record (losing the order of
+ * repeated keys, with no deepObject `metadata[key]=value`) and answers a
+ * failure with its own 400 `HttpApiDecodeError` where Polar sends 422
+ * `{error, detail: [{loc, msg, type, input}]}` with pydantic's locations; its
+ * security middleware cannot produce Polar's 401/403 bodies with RFC 6750
+ * `WWW-Authenticate` challenges; and ingest needs the raw body stream (411
  * without Content-Length, 413 at 10 MiB without buffering more, FastAPI's
- * Content-Type rules). So each handler reads the request itself, decodes it
- * with core's Polar codecs and answers with Polar's exact bodies. The health
- * check, whose wire HttpApi does express exactly, is an HttpApi (see
- * `EventsServer`).
+ * Content-Type rules). So the contract declares the parameters for the
+ * documentation only (their schemas accept any value), and each handler
+ * reads the request itself, decodes it with core's Polar codecs and answers
+ * with Polar's exact bodies, the statuses the contract declares.
  */
-import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Event, EventCreate, EventQuery, Ids, Timestamp, ValidationError } from "@polar-events/core"
@@ -37,16 +37,15 @@ export interface ResolvedOptions {
   readonly versions: ReadonlySet<string>
 }
 
-export type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
+/** A raw handler: the request to Polar's response (failures are answered, never raised). */
+export type Handler = (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse>
 
-export interface RouteSpec {
-  readonly method: "GET" | "POST"
-  readonly path: `/${string}`
-  readonly handler: Handler
+/** The handlers of the contract's endpoints; `get` also takes the path's id as written. */
+export interface Handlers {
+  readonly ingest: Handler
+  readonly list: Handler
+  readonly names: Handler
+  readonly get: (request: HttpServerRequest.HttpServerRequest, id: string) => Effect.Effect<HttpServerResponse.HttpServerResponse>
 }
 
 const READ: ReadonlyArray<Scope> = ["events:read", "events:write"]
@@ -125,7 +124,7 @@ const emptyPage = { items: [], pagination: { total_count: 0, max_page: 0 } }
 
 type Failure = ServerError | ValidationError.RequestValidationError
 
-export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<EventStore.EventStore>): ReadonlyArray<RouteSpec> => {
+export const makeHandlers = (options: ResolvedOptions, store: Context.Tag.Service<EventStore.EventStore>): Handlers => {
   const tokens = makeTokenTable(options.tokens)
   const limiter = options.rateLimit === undefined ? undefined : makeRateLimiter(options.rateLimit)
   const perOrganization = options.rateLimit?.per === "organization"
@@ -149,43 +148,41 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
    * check and echo, the request-target limit, and the mapping of failures to
    * Polar's responses (store failures are logged and answered with a bare 500).
    */
-  const route = (
-    body: (
-      request: HttpServerRequest.HttpServerRequest
-    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Failure | EventStore.EventStoreError, HttpRouter.RouteContext>
-  ): Handler =>
-    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      const version = request.headers["polar-version"]
-      const run: Effect.Effect<HttpServerResponse.HttpServerResponse, Failure | EventStore.EventStoreError, HttpRouter.RouteContext> =
-        version !== undefined && !options.versions.has(version)
-          ? Effect.fail(new UnsupportedVersion())
-          : request.url.length > options.maxUrlBytes
-          ? Effect.fail(new URITooLong({ limit: options.maxUrlBytes }))
-          : body(request)
-      const answered = run.pipe(
-        Effect.catchAllCause((cause) => {
-          const failure = Cause.failureOption(cause)
-          if (Option.isSome(failure)) {
-            const e = failure.value
-            if (e._tag === "RequestValidationError") return Effect.succeed(Responses.validationError(e))
-            if (e._tag !== "EventStoreError") return Effect.succeed(Responses.serverError(e, options.realm))
-          }
-          if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
-          return Effect.as(
-            Effect.logError("polar-events server: request failed", Cause.squash(cause)).pipe(
-              Effect.annotateLogs({ method: request.method, path: request.url.split("?")[0] })
-            ),
-            Responses.internalError()
-          )
-        })
-      ) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpRouter.RouteContext>
-      return version === undefined
-        ? answered
-        : Effect.map(answered, HttpServerResponse.setHeader("polar-version", version))
-    })
+  const answer = (
+    request: HttpServerRequest.HttpServerRequest,
+    body: () => Effect.Effect<HttpServerResponse.HttpServerResponse, Failure | EventStore.EventStoreError>
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+    const version = request.headers["polar-version"]
+    const run: Effect.Effect<HttpServerResponse.HttpServerResponse, Failure | EventStore.EventStoreError> =
+      version !== undefined && !options.versions.has(version)
+        ? Effect.fail(new UnsupportedVersion())
+        : request.url.length > options.maxUrlBytes
+        ? Effect.fail(new URITooLong({ limit: options.maxUrlBytes }))
+        : body()
+    const answered = run.pipe(
+      Effect.catchAllCause((cause) => {
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure)) {
+          const e = failure.value
+          if (e._tag === "RequestValidationError") return Effect.succeed(Responses.validationError(e))
+          if (e._tag !== "EventStoreError") return Effect.succeed(Responses.serverError(e, options.realm))
+        }
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+        return Effect.as(
+          Effect.logError("polar-events server: request failed", Cause.squash(cause)).pipe(
+            Effect.annotateLogs({ method: request.method, path: request.url.split("?")[0] })
+          ),
+          Responses.internalError()
+        )
+      })
+    ) as Effect.Effect<HttpServerResponse.HttpServerResponse>
+    return version === undefined
+      ? answered
+      : Effect.map(answered, HttpServerResponse.setHeader("polar-version", version))
+  }
 
-  const ingest = route((request) =>
-    Effect.gen(function*() {
+  const ingest: Handler = (request) =>
+    answer(request, () => Effect.gen(function*() {
       const length = declaredLength(request.headers, options.maxBodyBytes)
       if (typeof length !== "number") return yield* Effect.fail(length)
       const principal: Principal = yield* authenticate(request, WRITE)
@@ -201,13 +198,15 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
           ? yield* Effect.fail(checked.left)
           : yield* Effect.dieMessage("ingest envelope accepted without an events list")
       }
-      const result = yield* Effect.uninterruptible(store.ingest(principal.organizationId, events, ingestOptions))
+      // checked once, here: the store takes checked events as they are
+      const valid = EventCreate.validateEvents(events, ingestOptions)
+      if (Either.isLeft(valid)) return yield* Effect.fail(valid.left)
+      const result = yield* Effect.uninterruptible(store.ingest(principal.organizationId, valid.right))
       return Responses.json(200, encodeIngest(result))
-    })
-  )
+    }))
 
-  const list = route((request) =>
-    Effect.gen(function*() {
+  const list: Handler = (request) =>
+    answer(request, () => Effect.gen(function*() {
       const principal = yield* authenticate(request, READ)
       const decoded = EventQuery.decodeSearchParams(queryEntries(request.url))
       if (Either.isLeft(decoded)) return yield* Effect.fail(decoded.left)
@@ -215,11 +214,10 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
       if (query === undefined) return Responses.json(200, emptyPage)
       const page = yield* store.list(principal.organizationId, query)
       return Responses.json(200, encodePage(page))
-    })
-  )
+    }))
 
-  const names = route((request) =>
-    Effect.gen(function*() {
+  const names: Handler = (request) =>
+    answer(request, () => Effect.gen(function*() {
       const principal = yield* authenticate(request, READ)
       const decoded = EventQuery.decodeNamesSearchParams(queryEntries(request.url))
       if (Either.isLeft(decoded)) return yield* Effect.fail(decoded.left)
@@ -227,13 +225,11 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
       if (query === undefined) return Responses.json(200, emptyPage)
       const page = yield* store.names(principal.organizationId, query)
       return Responses.json(200, encodeNames(page))
-    })
-  )
+    }))
 
-  const get = route((request) =>
-    Effect.gen(function*() {
+  const get = (request: HttpServerRequest.HttpServerRequest, raw: string) =>
+    answer(request, () => Effect.gen(function*() {
       const principal = yield* authenticate(request, READ)
-      const { id: raw = "" } = (yield* HttpRouter.RouteContext).params
       const id = parseEventId(raw)
       if (id === undefined) {
         return yield* Effect.fail(ValidationError.make([
@@ -243,13 +239,7 @@ export const makeRoutes = (options: ResolvedOptions, store: Context.Tag.Service<
       const event = yield* store.get(principal.organizationId, id)
       if (Option.isNone(event)) return yield* Effect.fail(new ResourceNotFound())
       return Responses.json(200, encodeEvent(event.value))
-    })
-  )
+    }))
 
-  return [
-    { method: "POST", path: "/v1/events/ingest", handler: ingest },
-    { method: "GET", path: "/v1/events/", handler: list },
-    { method: "GET", path: "/v1/events/names", handler: names },
-    { method: "GET", path: "/v1/events/:id", handler: get }
-  ]
+  return { ingest, list, names, get }
 }

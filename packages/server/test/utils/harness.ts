@@ -5,7 +5,8 @@
  * chunked bodies, bad UTF-8).
  */
 import * as HttpServer from "@effect/platform/HttpServer"
-import { EventStore, MemoryEventStore, SqlEventStore } from "@polar-events/store"
+import { EventStore, MemoryEventStore } from "@polar-events/store"
+import { SqlEventStore } from "@polar-events/store/sql"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as Http from "node:http"

@@ -16,7 +16,7 @@ import {
   ValidationError
 } from "@polar-events/core"
 import { Either, ParseResult, Schema } from "effect"
-import type { ListQuery, NamesQuery, QuantitiesQuery } from "../EventStore.js"
+import type { ListQuery, NamesQuery, OrganizationStats, QuantitiesQuery, Stats } from "../EventStore.js"
 import { FLAG_REF_ID_ONLY } from "./parents.js"
 import type * as T from "./types.js"
 
@@ -286,31 +286,36 @@ export const storedToEvent = (s: Stored): T.Event =>
 // ---------------------------------------------------------------------------
 
 /**
- * Validates an ingest batch with core's rules. `organization_id` is allowed
- * unless `organizationToken` is set, but must then be the store's
- * organization.
+ * The one check of an ingest batch left to the store: an event naming an
+ * organization must name the store's. Undefined when the batch is fine.
  *
  * @internal
  */
-export const validateIngest = (
+export const checkOrganization = (
   orgId: string,
-  events: ReadonlyArray<T.EventCreate | unknown>,
-  options: EventCreate.ValidateEventsOptions | undefined
-): Either.Either<ReadonlyArray<T.EventCreate>, ValidationError.RequestValidationError> => {
-  const result = EventCreate.validateEvents(events, { ...options, organizationToken: options?.organizationToken ?? false })
-  if (Either.isLeft(result)) return Either.left(result.left)
-  const details: Array<ValidationError.ErrorDetail> = []
-  result.right.forEach((e, i) => {
-    if (e.organizationId !== undefined && e.organizationId !== null && normalizeId(e.organizationId) !== orgId) {
+  events: ReadonlyArray<EventCreate.Checked>
+): ValidationError.RequestValidationError | undefined => {
+  let details: Array<ValidationError.ErrorDetail> | undefined
+  for (let i = 0; i < events.length; i++) {
+    const o = events[i]!.organizationId
+    if (o !== undefined && o !== null && normalizeId(o) !== orgId) {
+      if (details === undefined) details = []
       details.push(ValidationError.makeDetail(
         ["body", "events", i, "organization_id"],
         "organization_id",
         "Organization not found.",
-        e.organizationId
+        o
       ))
     }
-  })
-  return details.length > 0 ? Either.left(ValidationError.make(details)) : result
+  }
+  return details === undefined ? undefined : ValidationError.make(details)
+}
+
+/** The `Stats` of per-organization counts, ordered by organization id. @internal */
+export const makeStats = (organizations: ReadonlyArray<OrganizationStats>): Stats => {
+  let events = 0
+  for (const o of organizations) events += o.events
+  return { events, organizations }
 }
 
 // ---------------------------------------------------------------------------

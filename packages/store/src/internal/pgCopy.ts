@@ -1,17 +1,18 @@
 /**
- * PostgreSQL's fast path: a raw `pg` client per write transaction, rows sent
- * with `COPY ... FROM STDIN` (text format) into a session temp table
- * `pe_staging`, then `INSERT ... SELECT ... ON CONFLICT DO NOTHING` into
- * `pe_events` (COPY alone cannot skip duplicates).
+ * The raw `pg` statements of PostgreSQL's writer (`pgWriter.ts`): a query on
+ * a pool client (the simple protocol without parameters, which runs several
+ * statements in one round trip), and `COPY ... FROM STDIN` (text format) of
+ * rows into `pe_events` or into the session temp table `pe_staging` (with a
+ * leading `ord` column), from which `INSERT ... SELECT ... ON CONFLICT DO
+ * NOTHING` skips duplicates, which COPY alone cannot.
  *
  * @internal
  */
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import type * as Pg from "pg"
 import { from as copyFrom } from "pg-copy-streams"
-import type { Tx } from "./writer.js"
-import { INSERT_COLUMNS } from "./writer.js"
+import { INSERT_COLUMNS } from "./writePlan.js"
 
 const STAGING_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   org: "integer",
@@ -57,9 +58,8 @@ const field = (v: unknown): string => {
   return s.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"))
 }
 
-const sqlError = (message: string) => (cause: unknown) => new SqlError({ cause, message })
-
-const query = (client: Pg.PoolClient, text: string, params: ReadonlyArray<unknown> | undefined) =>
+/** Runs a statement on the client: the rows of its last statement. @internal */
+export const query = (client: Pg.PoolClient, text: string, params: ReadonlyArray<unknown> | undefined) =>
   Effect.async<ReadonlyArray<any>, SqlError>((resume) => {
     const done = (err: Error | undefined, result: Pg.QueryResult | Array<Pg.QueryResult> | undefined) => {
       if (err) resume(Effect.fail(new SqlError({ cause: err, message: "Failed to execute statement" })))
@@ -71,7 +71,8 @@ const query = (client: Pg.PoolClient, text: string, params: ReadonlyArray<unknow
     else client.query(text, params as Array<unknown>, done)
   })
 
-const copy = (client: Pg.PoolClient, table: keyof typeof COPY_SQL, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
+/** COPYs rows into `pe_events`, or into `pe_staging` with a leading `ord`. @internal */
+export const copy = (client: Pg.PoolClient, table: keyof typeof COPY_SQL, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
   Effect.async<void, SqlError>((resume) => {
     const stream = client.query(copyFrom(COPY_SQL[table]))
     let settled = false
@@ -106,51 +107,10 @@ export const isRetryable = (e: SqlError): boolean => {
   return typeof code === "string" && RETRYABLE.has(code)
 }
 
-/**
- * Runs `f` in a transaction on a client of `pool`, with COPY available.
- * Commits on success, rolls back on failure.
- *
- * @internal
- */
-export const transaction = (pool: Pg.Pool) => <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
-  Effect.uninterruptible(
-    Effect.acquireUseRelease(
-      Effect.tryPromise({ try: () => pool.connect(), catch: sqlError("Failed to acquire a connection") }),
-      (client) =>
-        Effect.gen(function*() {
-          if (!staged.has(client)) {
-            yield* query(client, CREATE_STAGING, undefined)
-            staged.add(client)
-          }
-          let begun = false
-          const begin = (orgs: ReadonlyArray<number>) => {
-            begun = true
-            // organization keys are integers of our own dictionary, safe to write inline: the
-            // simple protocol runs the three statements in one round trip
-            const keys = orgs.filter((o) => Number.isSafeInteger(o)).join(",")
-            const check = keys === ""
-              ? ""
-              : `; SELECT k.org FROM unnest(ARRAY[${keys}]::integer[]) AS k(org) WHERE EXISTS ` +
-                `(SELECT 1 FROM pe_events e WHERE e.org = k.org AND e.parent_ref IS NOT NULL)`
-            return query(client, `BEGIN; SAVEPOINT pe_direct${check}`, undefined).pipe(
-              Effect.map((rows) => new Set((check === "" ? [] : rows).map((r: any) => Number(r.org))))
-            )
-          }
-          const tx: Tx = {
-            dialect: "pg",
-            query: (text, params) => (begun ? query(client, text, params) : Effect.zipRight(begin([]), query(client, text, params))),
-            copy: (table, rows) => copy(client, table, rows),
-            savepointSet: true,
-            begin
-          }
-          const exit = yield* Effect.exit(f(tx))
-          if (Exit.isSuccess(exit)) {
-            yield* query(client, "COMMIT", undefined)
-            return exit.value
-          }
-          yield* Effect.ignore(query(client, "ROLLBACK", undefined))
-          return yield* exit
-        }),
-      (client, exit) => Effect.sync(() => client.release(Exit.isFailure(exit) ? true : undefined))
-    )
-  )
+/** Creates the session's staging table, once per client. @internal */
+export const ensureStaging = (client: Pg.PoolClient): Effect.Effect<void, SqlError> =>
+  staged.has(client)
+    ? Effect.void
+    : Effect.map(query(client, CREATE_STAGING, undefined), () => {
+      staged.add(client)
+    })

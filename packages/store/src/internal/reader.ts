@@ -8,8 +8,9 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { EventQuery, Meter, Timestamp } from "@polar-events/core"
 import { Effect } from "effect"
-import type { EventsPage, NamesPage, QuantitiesQuery } from "../EventStore.js"
+import type { EventsPage, NamesPage, OrganizationStats, QuantitiesQuery } from "../EventStore.js"
 import {
+  asciiLower,
   bucketRanges,
   compareNames,
   encodeCursor,
@@ -152,7 +153,7 @@ const inlineCustomer = (
 const idParam = (q: Params, id: string) => (q.dialect === "sqlite" ? q.add(uuidToBytes(id)) : `${q.add(id)}::uuid`)
 
 const searchCondition = (q: Params, needle: string): string => {
-  const lower = needle.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+  const lower = asciiLower(needle)
   if (q.dialect === "pg") {
     return `(strpos(lower(e.name COLLATE "C"), ${q.text(lower)}) > 0 OR strpos(e.source, ${q.text(lower)}) > 0 OR ` +
       `EXISTS (SELECT 1 FROM jsonb_each(e.metadata) j WHERE strpos(lower(j.key COLLATE "C"), ${q.text(lower)}) > 0 ` +
@@ -272,6 +273,19 @@ export const list = (ctx: ReaderContext, orgId: string, n: NormalizedList): Effe
     }
   })
 
+/**
+ * How many events each organization holds, by organization id (both
+ * dialects; needs only the client, so a tool can read it without opening
+ * the store).
+ *
+ * @internal
+ */
+export const stats = (sql: SqlClient): Effect.Effect<ReadonlyArray<OrganizationStats>, SqlError> =>
+  sql.unsafe<{ id: string; n: number | string }>(
+    "SELECT o.id AS id, count(e.org) AS n FROM pe_organizations o LEFT JOIN pe_events e ON e.org = o.key " +
+      "GROUP BY o.id ORDER BY o.id"
+  ).pipe(Effect.map((rows) => rows.map((r) => ({ organizationId: r.id, events: Number(r.n) }))))
+
 /** One event by id. @internal */
 export const get = (ctx: ReaderContext, orgId: string, id: string): Effect.Effect<T.Event | undefined, SqlError> =>
   Effect.gen(function*() {
@@ -291,7 +305,7 @@ export const names = (ctx: ReaderContext, orgId: string, n: NormalizedNames): Ef
     if (org === undefined) return empty
     const query = n.query
     const q = new Params(ctx.dialect)
-    const lower = query.query?.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+    const lower = query.query === undefined ? undefined : asciiLower(query.query)
     const contains = (column: string, needle: string) =>
       ctx.dialect === "pg"
         ? `strpos(lower(${column} COLLATE "C"), ${q.text(needle)}) > 0`

@@ -1,34 +1,50 @@
 /**
- * SQLite's fast write path: a dedicated better-sqlite3 connection on the
- * same file (WAL lets it write while the `SqlClient` connection reads), with
- * prepared statements run in a plain loop inside `BEGIN IMMEDIATE`. This is
- * the raw driver loop, so the store pays no per-row overhead over it.
+ * SQLite's writer: a dedicated better-sqlite3 connection on the same file
+ * (WAL lets it write while the `SqlClient` connection reads), with prepared
+ * statements run in a plain loop inside `BEGIN IMMEDIATE`. This is the raw
+ * driver loop, so the store pays no per-row overhead over it.
+ *
+ * The connection runs in the main thread (`open`) or, for servers, on a
+ * write thread of its own (`openThread`): the main thread builds rows and the
+ * thread runs the statements, transactions one after another in the order
+ * they were posted. Both run the same `Connection` operations and the same
+ * transaction; a batch of new events is inserted, summarised and committed
+ * in one operation.
  *
  * WAL checkpoints run on a worker thread with its own connection (SQLite's
  * advice for write-heavy programs): a commit no longer stops to copy the WAL
  * back into the database file, and the copying uses another core. The write
  * connection keeps a distant automatic checkpoint as a backstop.
  *
- * `openThread` puts the write connection itself on a worker thread, for
- * servers: the main thread builds rows and the thread runs the statements,
- * transactions one after another in the order they were posted.
- *
  * @internal
  */
 import { SqlError } from "@effect/sql/SqlError"
-import Sqlite from "better-sqlite3"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
-import { Worker } from "node:worker_threads"
-import { INSERT_ONE_SQLITE, type Statement, type Tx } from "./writer.js"
+import * as Path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { Worker, type WorkerOptions } from "node:worker_threads"
+import type { Stored } from "./common.js"
+import { Connection } from "./worker/connection.js"
+import * as Protocol from "./worker/protocol.js"
+import {
+  type Candidate,
+  candidates,
+  INSERT_ONE_SQLITE,
+  type Keys,
+  KeyScope,
+  namesStatements,
+  PENDING_SQLITE,
+  rowValues,
+  type Statement,
+  type WriteResult,
+  type WriterOptions
+} from "./writePlan.js"
+import { insertAll, internKeys, resolveParents, type Statements, type Writer } from "./writer.js"
 
-/** A write connection: its transaction runner and its close. @internal */
-export interface SqliteWriter {
-  readonly transaction: <A>(f: (tx: Tx) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>
+/** The SQLite writer: a `Writer` with its connection's close. @internal */
+export interface SqliteWriter extends Writer {
   readonly close: Effect.Effect<void>
-  /** whether a write blocks the main thread (then group commit lets arriving requests join first) */
-  readonly blocking: boolean
 }
 
 /** WAL pages the checkpointer lets pile up before it copies them back. @internal */
@@ -50,31 +66,33 @@ export const THREAD_CHECKPOINT_INTERVAL_MS = 250
 /** The automatic checkpoint of the write connection when a checkpointer runs (a backstop, 400 MB). @internal */
 export const BACKSTOP_PAGES = 100_000
 
-const CHECKPOINTER = `
-const { parentPort, workerData } = require("node:worker_threads")
-const Sqlite = require(workerData.driver)
-const db = new Sqlite(workerData.filename)
-db.pragma("busy_timeout = 0")
-let stopped = false
-let timer
-const tick = () => {
-  if (stopped) return
-  let behind = 0
-  try {
-    const r = db.pragma("wal_checkpoint(PASSIVE)")[0]
-    behind = r.log - r.checkpointed
-  } catch (e) {}
-  timer = behind > workerData.pages ? setImmediate(tick) : setTimeout(tick, workerData.interval)
+// ---------------------------------------------------------------------------
+// worker threads
+// ---------------------------------------------------------------------------
+
+/**
+ * Starts a worker entry of this package (`worker/<name>.ts`). Built, the
+ * entries are beside the bundle (`dist/internal/worker/<name>.js`). Run from
+ * sources (the package's tests, or a test bundle inside the package), the
+ * TypeScript entry runs through tsx, a development dependency.
+ */
+const startWorker = (name: "writer" | "checkpointer", options: WorkerOptions): Worker => {
+  const here = import.meta.url
+  const built = new URL(`./internal/worker/${name}.js`, here)
+  if (!here.endsWith(".ts") && Fs.existsSync(built)) return new Worker(built, options)
+  let dir = Path.dirname(fileURLToPath(here))
+  let source = Path.join(dir, "worker", `${name}.ts`)
+  while (!Fs.existsSync(source)) {
+    const up = Path.dirname(dir)
+    if (up === dir) throw new Error(`the store's worker entry ${name} was not found beside ${here}`)
+    dir = up
+    source = Path.join(dir, "src", "internal", "worker", `${name}.ts`)
+  }
+  return new Worker(new URL("fromSource.mjs", pathToFileURL(source)), {
+    ...options,
+    workerData: { ...options.workerData, entry: pathToFileURL(source).href }
+  })
 }
-parentPort.on("message", () => {
-  stopped = true
-  clearTimeout(timer)
-  clearImmediate(timer)
-  db.close()
-  parentPort.close()
-})
-tick()
-`
 
 interface Checkpointer {
   readonly worker: Worker
@@ -82,11 +100,8 @@ interface Checkpointer {
 }
 
 const startCheckpointer = (filename: string, interval: number): Checkpointer => {
-  const driver = createRequire(import.meta.url).resolve("better-sqlite3")
-  const worker = new Worker(CHECKPOINTER, {
-    eval: true,
-    workerData: { driver, filename, pages: CHECKPOINT_PAGES, interval }
-  })
+  const workerData: Protocol.CheckpointerData = { filename, pages: CHECKPOINT_PAGES, interval }
+  const worker = startWorker("checkpointer", { workerData })
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
   worker.on("error", () => {})
   worker.unref()
@@ -101,7 +116,8 @@ const stopCheckpointer = (checkpointer: Checkpointer | undefined): Effect.Effect
       // until it has exited, the worker keeps the process alive: a process that exits while the
       // worker is still loading its driver aborts
       checkpointer.worker.ref()
-      checkpointer.worker.postMessage("stop")
+      const stop: Protocol.Stop = "stop"
+      checkpointer.worker.postMessage(stop)
       const timer = setTimeout(() => void checkpointer.worker.terminate(), 5000)
       return checkpointer.exited.finally(() => clearTimeout(timer))
     })
@@ -113,11 +129,17 @@ const stopCheckpointer = (checkpointer: Checkpointer | undefined): Effect.Effect
 const checkpointWhenLarge = (filename: string, lazy: boolean, walLimit: number, interval: number) => {
   let checkpointer: Checkpointer | undefined
   let commits = 0
+  let unavailable = false
   return {
     run: () => {
-      if (!lazy || checkpointer !== undefined || ++commits % 8 !== 0) return
+      if (!lazy || unavailable || checkpointer !== undefined || ++commits % 8 !== 0) return
       if ((Fs.statSync(`${filename}-wal`, { throwIfNoEntry: false })?.size ?? 0) > walLimit) {
-        checkpointer = startCheckpointer(filename, interval)
+        try {
+          checkpointer = startCheckpointer(filename, interval)
+        } catch {
+          // no worker entry to start (a bundle without it): the write connection's backstop checkpoints
+          unavailable = true
+        }
       }
     },
     stop: Effect.suspend(() => stopCheckpointer(checkpointer))
@@ -126,111 +148,11 @@ const checkpointWhenLarge = (filename: string, lazy: boolean, walLimit: number, 
 
 const hasFile = (filename: string) => filename !== "" && filename !== ":memory:" && !filename.startsWith("file:")
 
-/**
- * The write thread: owns the write connection and runs, in order, the
- * operations the main thread posts (`begin` travels with the first
- * statement of a transaction), answering each with its result or error.
- */
-const WRITER = `
-const { parentPort, workerData } = require("node:worker_threads")
-const Sqlite = require(workerData.driver)
-const db = new Sqlite(workerData.filename)
-const cache = new Map()
-const prepare = (sql) => {
-  let st = cache.get(sql)
-  if (st === undefined) cache.set(sql, st = db.prepare(sql))
-  return st
-}
-const ops = {
-  open(m) {
-    db.pragma("journal_mode = WAL")
-    for (const p of m.pragmas) db.exec(p)
-    if (m.backstop > 0) db.pragma("wal_autocheckpoint = " + m.backstop)
-    return db.pragma("page_size", { simple: true })
-  },
-  query(m) {
-    const st = prepare(m.sql)
-    if (st.reader) return st.all(...m.params)
-    st.run(...m.params)
-    return []
-  },
-  insertEach(m) {
-    const st = prepare(m.sql)
-    const rows = m.rows
-    const flags = new Uint8Array(rows.length)
-    let all = true
-    for (let i = 0; i < rows.length; i++) {
-      if (st.run(rows[i]).changes === 1) flags[i] = 1
-      else all = false
-    }
-    if (m.then === undefined || !all) return { flags, committed: false }
-    for (const u of m.unless) if (prepare(u.sql).get(...u.params) !== undefined) return { flags, committed: false }
-    for (const t of m.then) prepare(t.sql).run(...t.params)
-    prepare("COMMIT").run()
-    return { flags, committed: true }
-  },
-  commit() { prepare("COMMIT").run() },
-  rollback() { if (db.inTransaction) prepare("ROLLBACK").run() },
-  close() { db.close() }
-}
-const describe = (e) => ({ name: e && e.name, message: String(e && e.message !== undefined ? e.message : e), code: e && e.code })
-// the error of a statement nobody waits for: the transaction's later operations and its commit fail with it
-let failed
-// the transaction whose statements run now (0: none); statements of later ones wait their turn in order
-let current = 0
-let held = []
-const handle = (m) => {
-  let reply
-  let ended = false
-  try {
-    if (m.begin === true) {
-      current = m.tx
-      failed = undefined
-      prepare("BEGIN IMMEDIATE").run()
-    }
-    if (failed !== undefined && m.op !== "rollback" && m.op !== "close") {
-      if (m.op === "commit") ops.rollback()
-      throw failed
-    }
-    const value = ops[m.op](m)
-    ended = m.op === "commit" || (m.op === "insertEach" && value.committed)
-    reply = { seq: m.seq, ok: true, value }
-  } catch (e) {
-    if (m.noReply === true) failed = e
-    reply = { seq: m.seq, ok: false, error: describe(e) }
-  }
-  if (m.op === "rollback" || ended) {
-    current = 0
-    failed = undefined
-  }
-  if (m.noReply !== true) parentPort.postMessage(reply)
-  if (m.op === "close") parentPort.close()
-}
-const onMessage = (m) => {
-  if (m.tx !== undefined && current !== 0 && m.tx !== current) {
-    held.push(m)
-    return
-  }
-  handle(m)
-  if (current === 0 && held.length > 0) {
-    const next = held
-    held = []
-    for (const h of next) onMessage(h)
-  }
-}
-parentPort.on("message", onMessage)
-`
-
-interface Reply {
-  readonly seq?: number
-  readonly ok: boolean
-  readonly value?: any
-  readonly error?: { readonly name?: string; readonly message: string; readonly code?: unknown }
-}
-
 /** An error of the write thread, as the driver raised it (name, message and code). */
-const threadError = (e: NonNullable<Reply["error"]>): Error =>
+const threadError = (e: Protocol.ThreadError): Error =>
   Object.assign(new Error(e.message), { name: e.name ?? "Error", code: e.code })
+
+const decodeThreadError = Schema.decodeUnknownSync(Protocol.ThreadError)
 
 /**
  * The main thread's end of the write thread: posts operations and resumes
@@ -238,14 +160,14 @@ const threadError = (e: NonNullable<Reply["error"]>): Error =>
  * alive only while an answer is awaited.
  */
 class WriteThread {
-  private readonly waiting = new Map<number, (reply: Reply) => void>()
+  private readonly waiting = new Map<number, (reply: Protocol.Reply) => void>()
   private seq = 0
   private dead: Error | undefined
   readonly exited: Promise<void>
   constructor(readonly worker: Worker) {
-    worker.on("message", (reply: Reply) => {
-      const answer = this.waiting.get(reply.seq!)
-      this.waiting.delete(reply.seq!)
+    worker.on("message", (reply: Protocol.Reply) => {
+      const answer = this.waiting.get(reply.seq)
+      this.waiting.delete(reply.seq)
       if (this.waiting.size === 0) worker.unref()
       answer?.(reply)
     })
@@ -262,7 +184,7 @@ class WriteThread {
     this.dead ??= e
     const waiting = [...this.waiting.values()]
     this.waiting.clear()
-    for (const answer of waiting) answer({ ok: false, error: { name: e.name, message: e.message } })
+    for (const answer of waiting) answer({ seq: 0, ok: false, error: { name: e.name, message: e.message } })
   }
   /**
    * Waits for the thread to exit after `close` (terminating it after 5
@@ -275,18 +197,20 @@ class WriteThread {
     return this.exited.finally(() => clearTimeout(timer))
   })
   /** Posts an operation whose answer nobody waits for; if it fails, the transaction's commit fails. */
-  send(message: Record<string, unknown>): void {
+  send(message: Protocol.Request): void {
     if (this.dead === undefined) this.worker.postMessage({ ...message, noReply: true })
   }
-  call<A>(message: Record<string, unknown>): Effect.Effect<A, SqlError> {
+  call<A>(message: Protocol.Request): Effect.Effect<A, SqlError> {
     return Effect.async<A, SqlError>((resume) => {
-      const answer = (reply: Reply) =>
+      const answer = (reply: Protocol.Reply) =>
         resume(
           reply.ok
             ? Effect.succeed(reply.value as A)
-            : Effect.fail(new SqlError({ cause: threadError(reply.error!), message: "Failed to execute statement" }))
+            : Effect.fail(
+              new SqlError({ cause: threadError(decodeThreadError(reply.error)), message: "Failed to execute statement" })
+            )
         )
-      if (this.dead !== undefined) return answer({ ok: false, error: { message: this.dead.message } })
+      if (this.dead !== undefined) return answer({ seq: 0, ok: false, error: { message: this.dead.message } })
       const seq = ++this.seq
       if (this.waiting.size === 0) this.worker.ref()
       this.waiting.set(seq, answer)
@@ -295,8 +219,188 @@ class WriteThread {
   }
 }
 
+// ---------------------------------------------------------------------------
+// the transaction
+// ---------------------------------------------------------------------------
+
+/** The operations of one open transaction, on the main thread's connection or the write thread's. */
+interface SqliteTx extends Statements {
+  /**
+   * Inserts rows one by one (`INSERT ... ON CONFLICT DO NOTHING`); with
+   * `then`, if every row went in and none of `unless` finds a row, also
+   * runs `then` and commits, in the same operation.
+   */
+  readonly insertEach: (
+    count: number,
+    row: (i: number) => ReadonlyArray<unknown>,
+    then?: { readonly then: ReadonlyArray<Statement>; readonly unless: ReadonlyArray<Statement> }
+  ) => Effect.Effect<Protocol.InsertResult, SqlError>
+  /** commits, unless `insertEach` already did */
+  readonly commit: Effect.Effect<void, SqlError>
+  readonly rollback: Effect.Effect<void>
+}
+
+/** A write connection: how a transaction begins on it, and its close. */
+interface SqliteConnection {
+  readonly begin: Effect.Effect<SqliteTx, SqlError>
+  readonly close: Effect.Effect<void>
+}
+
+/** Commits on success, rolls back on failure; the one transaction runner of both connections. */
+const transaction = (conn: SqliteConnection, afterCommit: () => void) =>
+<A>(f: (tx: SqliteTx) => Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+  Effect.uninterruptible(Effect.gen(function*() {
+    const tx = yield* conn.begin
+    const exit = yield* Effect.exit(f(tx))
+    if (Exit.isSuccess(exit)) {
+      const committed = yield* Effect.exit(tx.commit)
+      if (Exit.isSuccess(committed)) {
+        afterCommit()
+        return exit.value
+      }
+      yield* tx.rollback
+      return yield* Effect.failCause(committed.cause)
+    }
+    yield* tx.rollback
+    return yield* Effect.failCause(exit.cause)
+  }))
+
+/**
+ * Writes a batch in the open transaction. The common case, every event new
+ * and none waiting for a parent, is inserted, summarised and committed in
+ * one operation.
+ */
+const writeBatch = (
+  tx: SqliteTx,
+  keys: Keys,
+  batch: ReadonlyArray<Stored>,
+  options: WriterOptions
+): Effect.Effect<WriteResult, SqlError> =>
+  Effect.gen(function*() {
+    const scope = new KeyScope(keys)
+    yield* internKeys(tx, scope, batch)
+    const lookup = (org: number, kind: number, v: string) => scope.customer(org, kind, v)!
+    const todo = candidates("sqlite", scope, batch, options)
+    const insert = (current: ReadonlyArray<Candidate>) =>
+      Effect.map(tx.insertEach(current.length, (i) => rowValues("sqlite", current[i]!, lookup)), (r) => r.flags)
+    const inserted: Array<boolean> = new Array(batch.length).fill(false)
+    const added: Array<Candidate> = []
+    let first: Uint8Array | undefined
+    if (todo.every((c) => c.s.parentRef === null)) {
+      const orgs = [...new Set(todo.map((c) => c.org))]
+      const result = yield* tx.insertEach(todo.length, (i) => rowValues("sqlite", todo[i]!, lookup), {
+        then: namesStatements(todo),
+        unless: orgs.map((org) => ({ sql: PENDING_SQLITE, params: [org] }))
+      })
+      if (result.committed) {
+        for (const c of todo) inserted[c.index] = true
+        return { inserted, learned: scope.learned }
+      }
+      first = result.flags
+    }
+    yield* insertAll(tx, todo, insert, inserted, added, first)
+    for (const st of namesStatements(added)) yield* tx.query(st.sql, st.params)
+    if (added.length > 0) yield* resolveParents(tx, added, options, undefined)
+    return { inserted, learned: scope.learned }
+  })
+
+const writerOf = (conn: SqliteConnection, afterCommit: () => void, pipelined: boolean): SqliteWriter => {
+  const run = transaction(conn, afterCommit)
+  return {
+    write: (keys, batch, options) => run((tx) => writeBatch(tx, keys, batch, options)),
+    close: conn.close,
+    pipelined
+  }
+}
+
+// ---------------------------------------------------------------------------
+// the two connections
+// ---------------------------------------------------------------------------
+
 /** Statements that change rows and return none. */
 const WRITE_ONLY = /^\s*(INSERT|UPDATE|DELETE)\b(?![\s\S]*\bRETURNING\b)/i
+
+/** The write thread's transactions: several may be posted at once, the thread runs them one after another. */
+const threadConnection = (thread: WriteThread, close: Effect.Effect<void>): SqliteConnection => {
+  let lastTx = 0
+  const begin = Effect.sync((): SqliteTx => {
+    const id = ++lastTx
+    let begun = false
+    let ended = false
+    /** the first operation of a transaction opens it */
+    const call = <A>(message: Protocol.Request) => {
+      if (begun) return thread.call<A>({ ...message, tx: id })
+      begun = true
+      return thread.call<A>({ ...message, tx: id, begin: true })
+    }
+    return {
+      dialect: "sqlite",
+      // a write that returns nothing is not waited for: the thread runs it in order, and a failure fails the commit
+      query: (sql, params) =>
+        begun && WRITE_ONLY.test(sql)
+          ? Effect.sync(() => {
+            thread.send({ op: "query", sql, params, tx: id })
+            return []
+          })
+          : call<ReadonlyArray<any>>({ op: "query", sql, params }),
+      insertEach: (count, row, then) =>
+        Effect.suspend(() => {
+          const rows: Array<ReadonlyArray<unknown>> = new Array(count)
+          for (let i = 0; i < count; i++) rows[i] = row(i)
+          return Effect.map(
+            call<Protocol.InsertResult>({
+              op: "insertEach",
+              sql: INSERT_ONE_SQLITE,
+              rows,
+              then: then?.then,
+              unless: then?.unless
+            }),
+            (r) => {
+              if (r.committed) ended = true
+              return r
+            }
+          )
+        }),
+      commit: Effect.suspend(() => (!begun || ended ? Effect.void : thread.call<void>({ op: "commit", tx: id }))),
+      rollback: Effect.suspend(() =>
+        !begun || ended ? Effect.void : Effect.ignore(thread.call({ op: "rollback", tx: id }))
+      )
+    }
+  })
+  return { begin, close }
+}
+
+/** The main thread's connection: each operation runs at once, synchronously. */
+const directConnection = (db: Connection, close: Effect.Effect<void>): SqliteConnection => {
+  const fail = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
+  let ended = false
+  const tx: SqliteTx = {
+    dialect: "sqlite",
+    query: (sql, params) => Effect.try({ try: () => db.query(sql, params), catch: fail }),
+    insertEach: (count, row, then) =>
+      Effect.try({
+        try: () => {
+          const r = db.insertEach(INSERT_ONE_SQLITE, count, row, then?.then, then?.unless)
+          if (r.committed) ended = true
+          return r
+        },
+        catch: fail
+      }),
+    commit: Effect.suspend(() => (ended ? Effect.void : Effect.try({ try: () => db.commit(), catch: fail }))),
+    rollback: Effect.sync(() => db.rollback())
+  }
+  return {
+    begin: Effect.try({
+      try: () => {
+        ended = false
+        db.begin()
+        return tx
+      },
+      catch: fail
+    }),
+    close
+  }
+}
 
 /**
  * Opens the write connection on a thread of its own. The main thread still
@@ -312,87 +416,24 @@ export const openThread = (
   checkpointInterval: number = THREAD_CHECKPOINT_INTERVAL_MS
 ): Effect.Effect<SqliteWriter, SqlError> =>
   Effect.gen(function*() {
-    const driver = createRequire(import.meta.url).resolve("better-sqlite3")
+    const workerData: Protocol.WriterData = { filename }
     const thread = new WriteThread(
       // the rows it receives die young: a small young generation keeps the thread's memory down
-      new Worker(WRITER, { eval: true, workerData: { driver, filename }, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
+      yield* Effect.try({
+        try: () => startWorker("writer", { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } }),
+        catch: (cause) => new SqlError({ cause, message: "Failed to start the SQLite write thread" })
+      })
     )
     const lazy = hasFile(filename)
-    const pageSize = yield* thread.call<number>({ op: "open", pragmas, backstop: lazy ? BACKSTOP_PAGES : 0 }).pipe(
+    const pageSize = yield* thread.call<unknown>({ op: "open", pragmas, backstop: lazy ? BACKSTOP_PAGES : 0 }).pipe(
+      Effect.map(Schema.decodeUnknownSync(Schema.Number)),
       Effect.tapError(() => Effect.promise(() => thread.worker.terminate()))
     )
     const afterCommit = checkpointWhenLarge(filename, lazy, CHECKPOINT_PAGES * pageSize, checkpointInterval)
-    let lastTx = 0
-    /** The statements of one transaction; several may be posted at once, the thread runs them one after another. */
-    const openTx = () => {
-      const id = ++lastTx
-      const state = { begun: false, committedEarly: false }
-      /** the first operation of a transaction opens it */
-      const call = <A>(message: Record<string, unknown>) => {
-        if (state.begun) return thread.call<A>({ ...message, tx: id })
-        state.begun = true
-        return thread.call<A>({ ...message, tx: id, begin: true })
-      }
-      const insertRows = (
-        count: number,
-        row: (i: number) => ReadonlyArray<unknown>,
-        then: ReadonlyArray<Statement> | undefined,
-        unless: ReadonlyArray<Statement> | undefined
-      ) =>
-        Effect.suspend(() => {
-          const rows: Array<ReadonlyArray<unknown>> = new Array(count)
-          for (let i = 0; i < count; i++) rows[i] = row(i)
-          return Effect.map(
-            call<{ flags: Uint8Array; committed: boolean }>({ op: "insertEach", sql: INSERT_ONE_SQLITE, rows, then, unless }),
-            (r) => ({ flags: Array.from(r.flags, (f) => f === 1), committed: r.committed })
-          )
-        })
-      const tx: Tx = {
-        dialect: "sqlite",
-        // a write that returns nothing is not waited for: the thread runs it in order, and a failure fails the commit
-        query: (sql, params) =>
-          state.begun && WRITE_ONLY.test(sql)
-            ? Effect.sync(() => {
-              thread.send({ op: "query", sql, params, tx: id })
-              return []
-            })
-            : call<ReadonlyArray<any>>({ op: "query", sql, params }),
-        insertEach: (count, row) => Effect.map(insertRows(count, row, undefined, undefined), (r) => r.flags),
-        insertThenCommit: (count, row, then, unless) =>
-          Effect.map(insertRows(count, row, then, unless), (r) => {
-            if (r.committed) state.committedEarly = true
-            return r
-          })
-      }
-      return { id, state, tx }
-    }
-    return {
-      transaction: (f) =>
-        Effect.uninterruptible(Effect.gen(function*() {
-          const { id, state, tx } = openTx()
-          const exit = yield* Effect.exit(f(tx))
-          if (!state.begun) return yield* exit
-          if (Exit.isSuccess(exit)) {
-            if (state.committedEarly) {
-              afterCommit.run()
-              return exit.value
-            }
-            const committed = yield* Effect.exit(thread.call({ op: "commit", tx: id }))
-            if (Exit.isSuccess(committed)) {
-              afterCommit.run()
-              return exit.value
-            }
-            yield* Effect.ignore(thread.call({ op: "rollback", tx: id }))
-            return yield* Effect.failCause(committed.cause)
-          }
-          yield* Effect.ignore(thread.call({ op: "rollback", tx: id }))
-          return yield* Effect.failCause(exit.cause)
-        })),
-      close: Effect.suspend(() =>
-        Effect.zipRight(afterCommit.stop, Effect.zipRight(Effect.ignore(thread.call({ op: "close" })), thread.stop))
-      ),
-      blocking: false
-    }
+    const close = Effect.suspend(() =>
+      Effect.zipRight(afterCommit.stop, Effect.zipRight(Effect.ignore(thread.call({ op: "close" })), thread.stop))
+    )
+    return writerOf(threadConnection(thread, close), afterCommit.run, true)
   })
 
 /**
@@ -407,69 +448,13 @@ export const open = (
   pragmas: ReadonlyArray<string>,
   checkpointInterval: number = CHECKPOINT_INTERVAL_MS
 ): SqliteWriter => {
-  const db = new Sqlite(filename)
-  db.pragma("journal_mode = WAL")
-  for (const p of pragmas) db.exec(p)
+  const db = new Connection(filename)
   const lazy = hasFile(filename)
-  if (lazy) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
-  const afterCommit = checkpointWhenLarge(
-    filename,
-    lazy,
-    CHECKPOINT_PAGES * (db.pragma("page_size", { simple: true }) as number),
-    checkpointInterval
+  const pageSize = db.open(pragmas, lazy ? BACKSTOP_PAGES : 0)
+  const afterCommit = checkpointWhenLarge(filename, lazy, CHECKPOINT_PAGES * pageSize, checkpointInterval)
+  return writerOf(
+    directConnection(db, Effect.zipRight(afterCommit.stop, Effect.sync(() => db.close()))),
+    afterCommit.run,
+    false
   )
-  const cache = new Map<string, Sqlite.Statement>()
-  const prepare = (sql: string) => {
-    let st = cache.get(sql)
-    if (st === undefined) {
-      st = db.prepare(sql)
-      cache.set(sql, st)
-    }
-    return st
-  }
-  const fail = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
-  const query = (sql: string, params: ReadonlyArray<unknown>) =>
-    Effect.try({
-      try: () => {
-        const st = prepare(sql)
-        if (st.reader) return st.all(...params) as ReadonlyArray<any>
-        st.run(...params)
-        return []
-      },
-      catch: fail
-    })
-  const insertEach = (count: number, row: (i: number) => ReadonlyArray<unknown>) =>
-    Effect.try({
-      try: () => {
-        const st = prepare(INSERT_ONE_SQLITE)
-        const out: Array<boolean> = new Array(count)
-        for (let i = 0; i < count; i++) out[i] = st.run(row(i) as Array<unknown>).changes === 1
-        return out
-      },
-      catch: fail
-    })
-  const tx: Tx = { dialect: "sqlite", query, insertEach }
-  const begin = prepare("BEGIN IMMEDIATE")
-  const commit = prepare("COMMIT")
-  const rollback = prepare("ROLLBACK")
-  return {
-    transaction: (f) =>
-      Effect.uninterruptible(Effect.gen(function*() {
-        yield* Effect.try({ try: () => begin.run(), catch: fail })
-        const exit = yield* Effect.exit(f(tx))
-        if (Exit.isSuccess(exit)) {
-          const committed = yield* Effect.exit(Effect.try({ try: () => commit.run(), catch: fail }))
-          if (Exit.isSuccess(committed)) {
-            afterCommit.run()
-            return exit.value
-          }
-          if (db.inTransaction) rollback.run()
-          return yield* Effect.failCause(committed.cause)
-        }
-        if (db.inTransaction) rollback.run()
-        return yield* Effect.failCause(exit.cause)
-      })),
-    close: Effect.suspend(() => Effect.zipRight(afterCommit.stop, Effect.sync(() => db.close()))),
-    blocking: true
-  }
 }

@@ -46,7 +46,19 @@ export const run = (
 const fixtures = join(import.meta.dirname, "..", "..", "fixtures", "consumer")
 
 /** The packages the consumer installs from the registry, at the catalog's versions. */
-export const registryDependencies = ["effect", "@effect/platform", "@effect/platform-node", "@effect/sql", "@effect/experimental", "better-sqlite3"]
+export const registryDependencies = [
+  "effect",
+  "@effect/platform",
+  "@effect/platform-node",
+  "@effect/sql",
+  "@effect/experimental",
+  // the drivers of `@polar-events/store/sql` (optional peers of the store)
+  "better-sqlite3",
+  "@effect/sql-sqlite-node",
+  "@effect/sql-pg",
+  "pg",
+  "pg-copy-streams"
+]
 export const registryDevDependencies = ["typescript", "@types/node", "@types/pg"]
 
 /** Creates the project for the given tarballs; returns its folder. */
@@ -62,6 +74,36 @@ export const prepare = (tarballs: ReadonlyArray<{ readonly name: string; readonl
     type: "module",
     dependencies: { ...Object.fromEntries(tarballs.map((t) => [t.name, `file:${t.tarball}`])), ...pin(registryDependencies) },
     devDependencies: pin(registryDevDependencies)
+  }
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`)
+  return dir
+}
+
+/** The packages a project with only the port installs from the registry: effect and the store's required peers. */
+export const portOnlyDependencies = ["effect", "@effect/platform", "@effect/sql", "@effect/experimental"]
+
+/** The database drivers a project with only the port must not have (the store's optional peers). */
+export const drivers = ["better-sqlite3", "pg", "pg-copy-streams", "@effect/sql-sqlite-node", "@effect/sql-pg"]
+
+/**
+ * A project with only core and the store's port (the fixtures of
+ * `fixtures/port-only`): no driver among its dependencies, so none can be
+ * installed unless a package requires it.
+ */
+export const preparePortOnly = (tarballs: ReadonlyArray<{ readonly name: string; readonly tarball: string }>): string => {
+  const dir = mkdtempSync(join(tmpdir(), "polar-events-port-only-"))
+  cpSync(join(fixtures, "..", "port-only"), dir, { recursive: true })
+  const catalog = catalogVersions() as Record<string, string>
+  const wanted = ["@polar-events/core", "@polar-events/store"]
+  const manifest = {
+    name: "polar-events-port-only",
+    version: "1.0.0",
+    private: true,
+    type: "module",
+    dependencies: {
+      ...Object.fromEntries(tarballs.filter((t) => wanted.includes(t.name)).map((t) => [t.name, `file:${t.tarball}`])),
+      ...Object.fromEntries(portOnlyDependencies.map((n) => [n, catalog[n]!]))
+    }
   }
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`)
   return dir
