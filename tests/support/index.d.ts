@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http"
+import type { IncomingMessage, Server } from "node:http"
 
 /** A deterministic pseudo-random source in [0, 1) (mulberry32): the same seed gives the same data in every run. */
 export declare const random: (seed: number) => () => number
@@ -8,3 +8,5 @@ export declare const uuid4: (rand: () => number) => string
 export declare const uuid7: (ms: number, rand: () => number) => string
 /** The whole body of a request to a test server. */
 export declare const readBody: (req: IncomingMessage) => Promise<Buffer>
+/** Starts `server` on a free port of 127.0.0.1 and gives its base URL (`http://127.0.0.1:<port>`). */
+export declare const listen: (server: Server) => Promise<string>

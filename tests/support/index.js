@@ -39,3 +39,9 @@ export const readBody = (req) =>
     req.on("end", () => resolve(Buffer.concat(chunks)))
     req.on("error", reject)
   })
+
+export const listen = (server) =>
+  new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`))
+  })

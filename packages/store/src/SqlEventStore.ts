@@ -12,13 +12,18 @@
  * Concurrent writes of one process are group-committed: they queue, and one
  * writer commits everything waiting in one transaction.
  *
+ * Importing this module loads no database driver: `layerSqlite` loads
+ * `better-sqlite3` and `@effect/sql-sqlite-node`, `layerPg` loads `pg`,
+ * `pg-copy-streams` and `@effect/sql-pg`, each when the layer is built. A
+ * SQLite-only program needs no PostgreSQL package, and the other way round.
+ *
  * @since 0.1.0
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { Ids, Timestamp, type ValidationError } from "@polar-events/core"
 import {
   Chunk,
@@ -33,7 +38,7 @@ import {
   type Scope,
   Stream
 } from "effect"
-import Pg from "pg"
+import type Pg from "pg"
 import {
   EventStore,
   type EventsPage,
@@ -57,11 +62,10 @@ import {
 } from "./internal/common.js"
 import * as GroupCommit from "./internal/groupCommit.js"
 import { bytesToUuid } from "./internal/ids.js"
-import * as PgWriter from "./internal/pgWriter.js"
 import * as Reader from "./internal/reader.js"
 import { migrations, migrationsTable, PG_MIGRATION_LOCK } from "./internal/schema.js"
 import type { Dialect } from "./internal/sqlExpr.js"
-import * as SqliteWriter from "./internal/sqliteWriter.js"
+import type * as SqliteWriter from "./internal/sqliteWriter.js"
 import * as SqlWriter from "./internal/sqlWriter.js"
 import { defaultWriterOptions, Keys, type WriterOptions } from "./internal/writePlan.js"
 import type { Writer } from "./internal/writer.js"
@@ -83,10 +87,8 @@ export interface StoreOptions {
 
 /** @internal */
 export interface InternalOptions extends StoreOptions {
-  /** PostgreSQL: the pool to COPY through */
-  readonly pgPool?: Pg.Pool | undefined
-  /** SQLite: the dedicated write connection */
-  readonly sqliteWriter?: SqliteWriter.SqliteWriter | undefined
+  /** the backend's own writer (SQLite's write connection, PostgreSQL's COPY); else the generic SqlClient writer */
+  readonly backendWriter?: Writer | undefined
   /** tests: the external id hash */
   readonly writer?: WriterOptions | undefined
 }
@@ -108,6 +110,28 @@ export const causeMessage = (cause: unknown): string =>
 
 const storeError = (operation: string) => (cause: SqlError | unknown): EventStoreError =>
   new EventStoreError({ operation, message: `${operation} failed: ${causeMessage(cause)}`, cause })
+
+/**
+ * Loads a backend's modules when its layer is built, so that importing this
+ * entry loads no driver; a driver that is not installed fails the layer with
+ * the packages to install.
+ */
+const loadDriver = <A>(packages: string, load: () => Promise<A>): Effect.Effect<A, EventStoreError> =>
+  Effect.tryPromise({
+    try: load,
+    catch: (cause) =>
+      new EventStoreError({
+        operation: "open",
+        message: `open failed: cannot load ${packages} (install ${packages} beside @polar-events/store): ${causeMessage(cause)}`,
+        cause
+      })
+  })
+
+const loadSqlite = loadDriver("better-sqlite3 and @effect/sql-sqlite-node", () =>
+  Promise.all([import("@effect/sql-sqlite-node/SqliteClient"), import("./internal/sqliteWriter.js")]))
+
+const loadPg = loadDriver("pg, pg-copy-streams and @effect/sql-pg", () =>
+  Promise.all([import("pg"), import("@effect/sql-pg/PgClient"), import("./internal/pgWriter.js")]))
 
 const dialectOf = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, EventStoreError> =>
   sql.onDialectOrElse({
@@ -194,9 +218,7 @@ export const make = (
     const writerOptions = internal.writer ?? defaultWriterOptions
     const ctx: Reader.ReaderContext = { sql, dialect, keys }
 
-    const writer: Writer = internal.pgPool !== undefined
-      ? PgWriter.make(internal.pgPool)
-      : internal.sqliteWriter ?? SqlWriter.make(sql, dialect)
+    const writer: Writer = internal.backendWriter ?? SqlWriter.make(sql, dialect)
 
     const write = (items: ReadonlyArray<Stored>) =>
       writer.write(keys, items, writerOptions).pipe(
@@ -370,15 +392,16 @@ const sqlitePragmas = (options: SqliteOptions, cacheSizeMiB: number) => [
 export const layerSqliteClient = (
   options: SqliteOptions
 ): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, EventStoreError> =>
-  Layer.effectDiscard(
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      for (const pragma of sqlitePragmas(options, options.readCacheSizeMiB ?? 32)) yield* sql.unsafe(pragma)
-    }).pipe(Effect.mapError(storeError("open")))
-  ).pipe(
-    Layer.provideMerge(SqliteClient.layer({ filename: options.filename })),
-    Layer.catchAll((e) => Layer.fail(e instanceof EventStoreError ? e : storeError("open")(e)))
-  )
+  Layer.unwrapEffect(Effect.map(loadSqlite, ([SqliteClient]) =>
+    Layer.effectDiscard(
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        for (const pragma of sqlitePragmas(options, options.readCacheSizeMiB ?? 32)) yield* sql.unsafe(pragma)
+      }).pipe(Effect.mapError(storeError("open")))
+    ).pipe(
+      Layer.provideMerge(SqliteClient.layer({ filename: options.filename })),
+      Layer.catchAll((e) => Layer.fail(e instanceof EventStoreError ? e : storeError("open")(e)))
+    )))
 
 /**
  * The store in a SQLite file: the embedded default. Several processes may
@@ -394,13 +417,14 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<EventStore, Eve
       const interval = options.checkpointInterval === undefined
         ? undefined
         : Math.max(1, Math.round(Duration.toMillis(Duration.decode(options.checkpointInterval))))
-      const sqliteWriter = yield* Effect.acquireRelease(
+      const [, SqliteWriter] = yield* loadSqlite
+      const sqliteWriter: SqliteWriter.SqliteWriter = yield* Effect.acquireRelease(
         options.writeThread === true
           ? Effect.mapError(SqliteWriter.openThread(options.filename, pragmas, interval), storeError("open"))
           : Effect.try({ try: () => SqliteWriter.open(options.filename, pragmas, interval), catch: storeError("open") }),
         (w) => w.close
       )
-      return yield* make({ ...options, sqliteWriter } as InternalOptions)
+      return yield* make({ ...options, backendWriter: sqliteWriter } as InternalOptions)
     })
   ).pipe(Layer.provide(layerSqliteClient(options)))
 
@@ -441,6 +465,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<EventStore, EventStoreE
   Layer.scoped(
     EventStore,
     Effect.gen(function*() {
+      const [{ default: Pg }, PgClient, PgWriter] = yield* loadPg
       const pool = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const pool = new Pg.Pool(poolConfig(options))
@@ -452,7 +477,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<EventStore, EventStoreE
       const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool) }).pipe(
         Effect.mapError(storeError("connect"))
       )
-      return yield* make({ ...options, pgPool: pool } as InternalOptions).pipe(
+      return yield* make({ ...options, backendWriter: PgWriter.make(pool) } as InternalOptions).pipe(
         Effect.provideService(SqlClient.SqlClient, client)
       )
     }).pipe(Effect.provide(Reactivity.layer))

@@ -4,7 +4,9 @@
  * (`better-sqlite3`, `pg`, `pg-copy-streams`, `@effect/sql-sqlite-node`,
  * `@effect/sql-pg` are optional peers of the store). Importing
  * `@polar-events/store` from ESM and from CJS works and the memory store
- * ingests and lists.
+ * ingests and lists. Importing the SQL adapter's entry works too: it loads a
+ * driver only when a layer of that database is built, and then fails with a
+ * storage error that names what to install.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { existsSync, readFileSync } from "node:fs"
@@ -56,5 +58,18 @@ describe("a project with only the port, no database driver", () => {
   it("requires the port from CJS and runs the memory store", async () => {
     ok(portOnly.install, "npm install")
     expectOutput(ok(await run("node", ["memory.cjs"], project, { timeout: 60_000 }), "memory.cjs"))
+  })
+
+  it("imports the SQL entry without drivers; building a layer names the packages to install", async () => {
+    ok(portOnly.install, "npm install")
+    const ran = ok(await run("node", ["sql.mjs"], project, { timeout: 60_000 }), "sql.mjs")
+    const out = JSON.parse(ran.stdout.trim().split("\n").at(-1)!)
+    assert.includeMembers(out.exports, ["layer", "layerPg", "layerPgConfig", "layerSqlite"])
+    assert.strictEqual(out.sqlite.tag, "EventStoreError")
+    assert.strictEqual(out.sqlite.operation, "open")
+    assert.include(out.sqlite.message, "install better-sqlite3 and @effect/sql-sqlite-node")
+    assert.strictEqual(out.pg.tag, "EventStoreError")
+    assert.include(out.pg.message, "install pg, pg-copy-streams and @effect/sql-pg")
+    assert.isFalse(existsSync(join(project, "events.db")), "no database file was created")
   })
 })

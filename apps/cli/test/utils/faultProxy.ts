@@ -7,8 +7,7 @@
  * every request and count what the server reported as inserted.
  */
 import * as http from "node:http"
-import type { AddressInfo } from "node:net"
-import { readBody } from "@polar-events/test-support"
+import { listen, readBody } from "@polar-events/test-support"
 
 /** What the proxy does with one request. */
 export type Fault = "pass" | "503" | "500" | "429" | "drop-before" | "drop-after"
@@ -104,21 +103,16 @@ export const startProxy = (options: ProxyOptions): Promise<Proxy> => {
       req.socket.destroy()
     }
   })
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as AddressInfo).port
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        faults,
-        ingestRequests: () => ingestCount,
-        inserted: () => inserted,
-        close: () =>
-          new Promise<void>((done) => {
-            agent.destroy()
-            server.closeAllConnections()
-            server.close(() => done())
-          })
+  return listen(server).then((url) => ({
+    url,
+    faults,
+    ingestRequests: () => ingestCount,
+    inserted: () => inserted,
+    close: () =>
+      new Promise<void>((done) => {
+        agent.destroy()
+        server.closeAllConnections()
+        server.close(() => done())
       })
-    })
-  })
+  }))
 }

@@ -13,8 +13,7 @@
  * client never came back sooner than `Retry-After` allowed.
  */
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
-import { random, readBody } from "@polar-events/test-support"
+import { listen, random, readBody } from "@polar-events/test-support"
 
 export type Fault =
   | { readonly _tag: "RateLimit"; readonly retryAfterSeconds: number; readonly asDate?: boolean }
@@ -198,26 +197,21 @@ export const start = (options: FaultProxyOptions): Promise<FaultProxy> => {
     sockets.add(s)
     s.on("close", () => sockets.delete(s))
   })
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as AddressInfo).port
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        records,
-        counts: () => {
-          const out: Record<string, number> = {}
-          for (const r of records) out[r.fault] = (out[r.fault] ?? 0) + 1
-          return out
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy()
-            agent.destroy()
-            server.close(() => done())
-          })
+  return listen(server).then((url) => ({
+    url,
+    records,
+    counts: () => {
+      const out: Record<string, number> = {}
+      for (const r of records) out[r.fault] = (out[r.fault] ?? 0) + 1
+      return out
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        for (const s of sockets) s.destroy()
+        agent.destroy()
+        server.close(() => done())
       })
-    })
-  })
+  }))
 }
 
 /**

@@ -99,14 +99,6 @@ export const copy = (client: Pg.PoolClient, table: keyof typeof COPY_SQL, rows: 
 
 const staged = new WeakSet<Pg.PoolClient>()
 
-const RETRYABLE = new Set(["40P01", "40001"])
-
-/** A deadlock or a serialization failure: the transaction can simply run again. @internal */
-export const isRetryable = (e: SqlError): boolean => {
-  const code = (e.cause as { code?: unknown } | undefined)?.code
-  return typeof code === "string" && RETRYABLE.has(code)
-}
-
 /** Creates the session's staging table, once per client. @internal */
 export const ensureStaging = (client: Pg.PoolClient): Effect.Effect<void, SqlError> =>
   staged.has(client)

@@ -33,7 +33,7 @@ import {
   type WriteResult,
   type WriterOptions
 } from "./writePlan.js"
-import { insertAll, internKeys, resolveParents, type Statements, type Writer } from "./writer.js"
+import { insertAll, internKeys, isRetryable, resolveParents, type Statements, type Writer } from "./writer.js"
 
 /** How many batches look for duplicates before COPY after a batch had some. */
 const PRECHECK_BATCHES = 20
@@ -243,7 +243,7 @@ export const make = (pool: Pg.Pool): Writer => {
   return {
     write: (keys, batch, options) =>
       run((tx) => writeBatch(tx, keys, batch, options)).pipe(
-        Effect.retry({ while: PgCopy.isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
+        Effect.retry({ while: isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
       ),
     pipelined: false
   }

@@ -11,7 +11,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Exit, Schedule } from "effect"
 import type { Stored } from "./common.js"
-import * as PgCopy from "./pgCopy.js"
 import type { Dialect } from "./sqlExpr.js"
 import {
   type Candidate,
@@ -27,7 +26,7 @@ import {
   type WriteResult,
   type WriterOptions
 } from "./writePlan.js"
-import { type InsertRows, insertAll, internKeys, resolveParents, type Statements, type Writer } from "./writer.js"
+import { type InsertRows, insertAll, internKeys, isRetryable, resolveParents, type Statements, type Writer } from "./writer.js"
 
 /**
  * Runs `effect` in a transaction on one reserved connection. SQLite starts it
@@ -111,7 +110,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect): Writer => {
     write: (keys, batch, options) => {
       const once = run(writeBatch(st, keys, batch, options))
       return dialect === "pg"
-        ? Effect.retry(once, { while: PgCopy.isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
+        ? Effect.retry(once, { while: isRetryable, schedule: Schedule.exponential("10 millis"), times: 8 })
         : once
     },
     pipelined: false

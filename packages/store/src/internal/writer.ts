@@ -37,6 +37,14 @@ import {
 /** The store's interned keys (the reader looks customers up in them). @internal */
 export type { Keys } from "./writePlan.js"
 
+const RETRYABLE = new Set(["40P01", "40001"])
+
+/** PostgreSQL's deadlock or serialization failure: the transaction can simply run again. @internal */
+export const isRetryable = (e: SqlError): boolean => {
+  const code = (e.cause as { code?: unknown } | undefined)?.code
+  return typeof code === "string" && RETRYABLE.has(code)
+}
+
 /**
  * A backend's writer: writes a batch in one transaction of its own.
  *
